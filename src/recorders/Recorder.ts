@@ -1,0 +1,36 @@
+import { Gadget } from "../gadget.ts";
+import type { ScanMessage } from "./messages.ts";
+
+/**
+ * Where scan data go. The scan loop talks to every active recorder through
+ * `send()` only: header, one message per point, footer.
+ *
+ * `send()` settles when the recorder has accepted the message. For a header
+ * a rejection refuses the scan before anything moves; for a point it may wait
+ * while the recorder's backlog is full; for a footer it settles once the
+ * data are safely stored ("scan finished" means "data on disk").
+ */
+export abstract class Recorder extends Gadget {
+  active = true;
+
+  abstract send(msg: ScanMessage): Promise<void>;
+
+  /** false once the recorder has died; `deathReason` then says why. */
+  abstract isAlive(): boolean;
+  deathReason(): string | undefined { return undefined; }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  /** One line for `lsrec`. */
+  describe(): string { return ""; }
+}
+
+/** Keeps every message in memory: for tests and for scripts that want the data back. */
+export class MemoryRecorder extends Recorder {
+  readonly messages: ScanMessage[] = [];
+  async send(msg: ScanMessage): Promise<void> { this.messages.push(msg); }
+  isAlive(): boolean { return true; }
+  override describe(): string { return `${this.messages.length} messages in memory`; }
+  clear(): void { this.messages.length = 0; }
+}

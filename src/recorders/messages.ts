@@ -1,0 +1,48 @@
+import type { Value, ValueDict } from "../data/values.ts";
+
+/** Sent once when a scan starts. */
+export interface ScanHeader {
+  kind: "header";
+  status: "started";
+  scannr: number;
+  /** the whole command line, e.g. "ascan samx 0 1 10 0.1" */
+  description: string;
+  /** directory where the scan's files go */
+  path: string;
+  /** seconds since the epoch */
+  startTime: number;
+  /** motor names in the order they appear in each point */
+  motors: string[];
+  /** names of the active detectors */
+  detectors: string[];
+  /** keyword arguments given on the command line (tags) */
+  tags: Record<string, string | number | boolean>;
+  snapshot: ValueDict;
+  /** total number of points if known */
+  npoints: number | null;
+}
+
+/** Sent once per point: motor positions, detector readings and dt. */
+export interface ScanPoint {
+  kind: "data";
+  status: "running";
+  scannr: number;
+  /** 0-based point index */
+  index: number;
+  data: Record<string, Value>;
+}
+
+export type ScanStatus = "finished" | "interrupted" | "failed";
+
+/** Sent once when a scan ends, whatever the reason. */
+export interface ScanFooter {
+  kind: "footer";
+  status: ScanStatus;
+  scannr: number;
+  endTime: number;
+  /** the error message when status is "failed" */
+  error?: string;
+  snapshot: ValueDict;
+}
+
+export type ScanMessage = ScanHeader | ScanPoint | ScanFooter;
