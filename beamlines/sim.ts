@@ -1,0 +1,33 @@
+/**
+ * The simulated beamline: the paper's Fig. 1b and a bit more. Needs nothing
+ * but Node. Data go to $CONTRAST_DATA_DIR, else ./data.
+ */
+import { join } from "node:path";
+import {
+  env, DummyMotor, DummyDetector, Dummy1dDetector, Dummy2dDetector, DummyDictDetector,
+  DummyWritingDetector, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
+} from "../src/index.ts";
+
+// motors
+const samx = new DummyMotor({ name: "samx", velocity: 20 });
+const samy = new DummyMotor({ name: "samy", velocity: 20, dialLimits: [-5, 5] });
+new DummyMotor({ name: "gap", userLevel: 4 });
+new DummyMotor({ name: "energy", velocity: 5, dialPosition: 10, dialLimits: [5, 30], precision: 4 });
+const s1l = new DummyMotor({ name: "s1l", velocity: 2, dialPosition: -0.5, dialLimits: [-5, 5] });
+const s1r = new DummyMotor({ name: "s1r", velocity: 2, dialPosition: 0.5, dialLimits: [-5, 5] });
+slitPair(s1l, s1r, { gap: "s1gap", offset: "s1off" });
+
+// detectors: a sample with a bright spot at (samx, samy) = (0.5, 0.5)
+const spot = () => 1000 * Math.exp(-((samx.now() - 0.5) ** 2 + (samy.now() - 0.5) ** 2) / 0.08) + 10;
+new DummyDetector({ name: "det", signal: spot });
+new Dummy1dDetector({ name: "spec", signal: spot });
+new DummyDictDetector({ name: "counter" });
+new Dummy2dDetector({ name: "cam", signal: spot, shape: [128, 128] });
+new DummyWritingDetector({ name: "eiger", active: false });
+new PseudoDetector({ name: "norm", expression: "det / counter.monitor" });
+
+// environment
+env.userLevel = 3;
+env.scheduler = new DummyScheduler();
+env.snapshot = new MotorSnapshot();
+new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));

@@ -1,0 +1,68 @@
+import { Gadget } from "../gadget.ts";
+import type { Value } from "../data/values.ts";
+
+/** Which scan a detector's data belong to, for detectors that write their own files. */
+export interface DataId {
+  scannr: number;
+  /** the scan's data directory */
+  path: string;
+}
+
+export interface DetectorOptions {
+  name: string;
+  userLevel?: number;
+  active?: boolean;
+}
+
+/**
+ * Anything that acquires data. Per scan: `prepare` once; per point: `arm`,
+ * `start` (settles when triggered), `done()` (settles when the acquisition
+ * is complete), `read`. `stop` aborts; `finish` says the scan is over.
+ */
+export abstract class Detector extends Gadget {
+  /** scans and `ct` use the active detectors only */
+  active: boolean;
+  acqTime = 1;
+  /** hardware-triggered: the detector takes `hwTrigN` frames per start, triggered from outside */
+  hwTrig = false;
+  hwTrigN = 1;
+  /** burst mode: `burstN` frames per start, `burstLatency` seconds apart */
+  burstN = 1;
+  burstLatency = 0;
+
+  constructor(opts: DetectorOptions) {
+    super(opts);
+    this.active = opts.active ?? true;
+  }
+
+  async prepare(acqTime: number, _dataId: DataId | null, _nStarts: number): Promise<void> {
+    if (!(acqTime >= 0)) throw new Error(`${this.name}: exposure time must be >= 0 (got ${acqTime})`);
+    this.acqTime = acqTime;
+  }
+
+  async arm(): Promise<void> {}
+  abstract start(): Promise<void>;
+  /** Settles when the acquisition last started is complete. */
+  abstract done(): Promise<void>;
+  abstract busy(): boolean;
+  abstract read(): Promise<Value>;
+  async stop(): Promise<void> {}
+  /** The scan is over: close files, release resources. */
+  async finish(): Promise<void> {}
+
+  /** One line for `lsdet`. */
+  describe(): string {
+    return "";
+  }
+}
+
+/** Detectors with a live (free-running) mode. */
+export interface LiveDetector {
+  startLive(acqTime?: number): Promise<void>;
+  stopLive(): Promise<void>;
+  readonly live: boolean;
+}
+
+export function isLiveDetector(d: Detector): d is Detector & LiveDetector {
+  return typeof (d as Partial<LiveDetector>).startLive === "function";
+}

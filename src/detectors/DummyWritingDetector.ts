@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import h5wasm from "h5wasm/node";
+import type { DataId, DetectorOptions } from "./Detector.ts";
+import { SimulatedDetector } from "./SimulatedDetector.ts";
+import type { Link } from "../data/values.ts";
+
+/**
+ * Simulates a streaming detector (Eiger, Xspress3...) that writes its own
+ * HDF5 file per scan and hands the scan only a link to it. Frames are small
+ * (64×64 by default) since this runs in the shell's process.
+ */
+export class DummyWritingDetector extends SimulatedDetector {
+  readonly shape: [number, number];
+  private file: InstanceType<typeof h5wasm.File> | null = null;
+  private dataset: InstanceType<typeof h5wasm.Dataset> | null = null;
+  private fileName = "";
+  private frameCount = 0;
+  static readonly datasetPath = "entry/data/data";
+
+  constructor(opts: DetectorOptions & { shape?: [number, number] }) {
+    super(opts);
+    this.shape = opts.shape ?? [64, 64];
+  }
+
+  override async prepare(acqTime: number, dataId: DataId | null, nStarts: number): Promise<void> {
+    await super.prepare(acqTime, dataId, nStarts);
+    await this.finish();
+    if (!dataId) return;
+    await h5wasm.ready;
+    mkdirSync(dataId.path, { recursive: true });
+    this.fileName = join(dataId.path, `scan_${String(dataId.scannr).padStart(6, "0")}_${this.name}.h5`);
+    if (existsSync(this.fileName)) throw new Error(`${this.name}: ${this.fileName} already exists`);
+    this.file = new h5wasm.File(this.fileName, "w");
+    const [h, w] = this.shape;
+    this.file.create_group("entry");
+    this.file.create_group("entry/data");
+    this.dataset = this.file.create_dataset({
+      name: DummyWritingDetector.datasetPath, data: new Uint16Array(0), shape: [0, h, w],
+      maxshape: [null, h, w], chunks: [1, h, w], dtype: "<H",
+    });
+    this.frameCount = 0;
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    void this.done().then(() => this.writeFrame());
+  }
+
+  private writeFrame(): void {
+    if (!this.dataset || !this.file) return;
+    const [h, w] = this.shape;
+    const frame = new Uint16Array(h * w).fill(this.frameCount % 65536);
+    this.dataset.resize([this.frameCount + 1, h, w]);
+    this.dataset.write_slice([[this.frameCount, this.frameCount + 1], [], []], frame);
+    this.frameCount++;
+    this.file.flush();
+  }
+
+  /** null outside a scan (ct), where no file is written */
+  protected reading(): Link | null {
+    if (!this.file) return null;
+    return { file: this.fileName, path: DummyWritingDetector.datasetPath, universal: true };
+  }
+
+  override async finish(): Promise<void> {
+    this.file?.close();
+    this.file = null;
+    this.dataset = null;
+  }
+
+  override describe(): string {
+    return `writes its own HDF5 file, frames ${this.shape.join("x")}`;
+  }
+}

@@ -1,0 +1,78 @@
+import { Detector, type DataId, type DetectorOptions } from "./Detector.ts";
+import { isTypedArray, isNdArray, isDict, type Value } from "../data/values.ts";
+
+export interface PseudoDetectorOptions extends DetectorOptions {
+  /** a mathjs expression over other detectors' readings, by name: "det / 2", "sum(spec)", "dict1.counts / dict1.monitor" */
+  expression: string;
+}
+
+type Compiled = (scope: Record<string, unknown>) => unknown;
+
+/**
+ * A value computed from other detectors' readings of the same point. It
+ * acquires nothing; the detector group evaluates it after the others are read.
+ */
+export class PseudoDetector extends Detector {
+  readonly expression: string;
+  private compiled: Compiled | null = null;
+
+  constructor(opts: PseudoDetectorOptions) {
+    super(opts);
+    this.expression = opts.expression;
+  }
+
+  async start(): Promise<void> {}
+  async done(): Promise<void> {}
+  busy(): boolean {
+    return false;
+  }
+
+  async read(): Promise<Value> {
+    throw new Error(`${this.name}: a pseudo detector is computed from a point's readings; use compute()`);
+  }
+
+  /** Compiles the expression here, so that a bad one fails before the scan starts. */
+  override async prepare(acqTime: number, dataId: DataId | null, nStarts: number): Promise<void> {
+    await super.prepare(acqTime, dataId, nStarts);
+    await this.compile();
+  }
+
+  private async compile(): Promise<Compiled> {
+    if (!this.compiled) {
+      const mathjs = await import("mathjs");
+      let code: { evaluate(scope: Record<string, unknown>): unknown };
+      try {
+        code = mathjs.compile(this.expression);
+      } catch (e) {
+        throw new Error(`${this.name}: bad expression '${this.expression}': ${e instanceof Error ? e.message : e}`);
+      }
+      this.compiled = (scope) => code.evaluate(scope);
+    }
+    return this.compiled;
+  }
+
+  async compute(readings: Record<string, Value>): Promise<number> {
+    const compiled = await this.compile();
+    const scope: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(readings)) scope[k] = toMath(v);
+    let out: unknown;
+    try {
+      out = compiled(scope);
+    } catch (e) {
+      throw new Error(`${this.name}: cannot evaluate '${this.expression}': ${e instanceof Error ? e.message : e}`);
+    }
+    if (typeof out !== "number") throw new Error(`${this.name}: '${this.expression}' did not give a number`);
+    return out;
+  }
+
+  override describe(): string {
+    return `= ${this.expression}`;
+  }
+}
+
+function toMath(v: Value): unknown {
+  if (isTypedArray(v)) return Array.from(v as ArrayLike<number>);
+  if (isNdArray(v)) return Array.from(v.data as ArrayLike<number>);
+  if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toMath(x)]));
+  return v;
+}

@@ -1,0 +1,53 @@
+import { Detector } from "./Detector.ts";
+import type { Value } from "../data/values.ts";
+import { preciseDelay } from "../util/delay.ts";
+
+/**
+ * The timing shared by the dummy detectors: an acquisition lasts the
+ * exposure time (times the burst or trigger count) and can be stopped early.
+ * Subclasses only say what a reading looks like.
+ */
+export abstract class SimulatedDetector extends Detector {
+  private acquisition: Promise<void> = Promise.resolve();
+  private acquiring = false;
+  private cancel: (() => void) | null = null;
+  /** set to make the next `start()` calls fail (for testing error paths) */
+  failNext = 0;
+
+  protected frames(): number {
+    return (this.hwTrig ? this.hwTrigN : 1) * this.burstN;
+  }
+
+  async start(): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error(`${this.name}: simulated failure to start`);
+    }
+    const seconds = this.frames() * this.acqTime + (this.burstN - 1) * this.burstLatency;
+    this.acquiring = true;
+    const stopped = new Promise<void>((resolve) => (this.cancel = resolve));
+    this.acquisition = Promise.race([preciseDelay(seconds), stopped]).then(() => {
+      this.acquiring = false;
+      this.cancel = null;
+    });
+  }
+
+  done(): Promise<void> {
+    return this.acquisition;
+  }
+
+  busy(): boolean {
+    return this.acquiring;
+  }
+
+  override async stop(): Promise<void> {
+    this.cancel?.();
+    await this.acquisition;
+  }
+
+  async read(): Promise<Value> {
+    return this.reading();
+  }
+
+  protected abstract reading(): Value;
+}

@@ -1,0 +1,117 @@
+import type { DetectorOptions } from "./Detector.ts";
+import { SimulatedDetector } from "./SimulatedDetector.ts";
+import { ndarray, type NdArray, type Value, type ValueDict } from "../data/values.ts";
+
+/** A source of intensity for the simulated detectors, e.g. a peak that depends on a motor. */
+export type Signal = () => number;
+
+export interface DummyDetectorOptions extends DetectorOptions {
+  /** counts per second; default a constant 100 */
+  signal?: Signal;
+}
+
+/** A scalar counter: counts = signal × exposure time. */
+export class DummyDetector extends SimulatedDetector {
+  signal: Signal;
+
+  constructor(opts: DummyDetectorOptions) {
+    super(opts);
+    this.signal = opts.signal ?? (() => 100);
+  }
+
+  protected reading(): Value {
+    const n = this.frames();
+    if (n === 1) return this.signal() * this.acqTime;
+    return Float64Array.from({ length: n }, () => this.signal() * this.acqTime);
+  }
+
+  override describe(): string {
+    return "scalar counter";
+  }
+}
+
+/** A 1-D spectrum (100 channels by default): a peak whose height follows the signal. */
+export class Dummy1dDetector extends SimulatedDetector {
+  readonly channels: number;
+  signal: Signal;
+
+  constructor(opts: DummyDetectorOptions & { channels?: number }) {
+    super(opts);
+    this.channels = opts.channels ?? 100;
+    this.signal = opts.signal ?? (() => 100);
+  }
+
+  protected reading(): Value {
+    const n = this.channels;
+    const height = this.signal() * this.acqTime;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = height * Math.exp(-(((i - n / 2) / (n / 10)) ** 2));
+    return out;
+  }
+
+  override describe(): string {
+    return `spectrum, ${this.channels} channels`;
+  }
+}
+
+/** A detector whose reading is a dict of named channels. */
+export class DummyDictDetector extends SimulatedDetector {
+  protected reading(): ValueDict {
+    const t = this.acqTime;
+    return { counts: 100 * t, monitor: 1000 * t, ratio: 0.1 };
+  }
+
+  override describe(): string {
+    return "dict of channels (counts, monitor, ratio)";
+  }
+}
+
+/** A 2-D camera (256×256 uint16 by default) with a live mode. */
+export class Dummy2dDetector extends SimulatedDetector {
+  readonly shape: [number, number];
+  signal: Signal;
+  private base: Float32Array;
+  private liveTimer: NodeJS.Timeout | null = null;
+  /** the newest frame taken in live mode */
+  lastFrame: NdArray | null = null;
+
+  constructor(opts: DummyDetectorOptions & { shape?: [number, number] }) {
+    super(opts);
+    this.shape = opts.shape ?? [256, 256];
+    this.signal = opts.signal ?? (() => 100);
+    const [h, w] = this.shape;
+    this.base = new Float32Array(h * w);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const r2 = ((y - h / 2) / (h / 8)) ** 2 + ((x - w / 2) / (w / 8)) ** 2;
+        this.base[y * w + x] = Math.exp(-r2 / 2);
+      }
+    }
+  }
+
+  protected reading(): NdArray {
+    const scale = Math.min(65535, this.signal() * this.acqTime * 100);
+    const frame = new Uint16Array(this.base.length);
+    for (let i = 0; i < frame.length; i++) frame[i] = this.base[i] * scale;
+    return ndarray(frame, [...this.shape]);
+  }
+
+  get live(): boolean {
+    return this.liveTimer !== null;
+  }
+
+  async startLive(acqTime = 0.1): Promise<void> {
+    await this.stopLive();
+    this.acqTime = acqTime;
+    this.liveTimer = setInterval(() => (this.lastFrame = this.reading()), Math.max(10, acqTime * 1000));
+  }
+
+  async stopLive(): Promise<void> {
+    if (this.liveTimer) clearInterval(this.liveTimer);
+    this.liveTimer = null;
+  }
+
+  override describe(): string {
+    return `camera ${this.shape.join("x")} uint16${this.live ? ", live" : ""}`;
+  }
+}

@@ -1,0 +1,121 @@
+import chalk from "chalk";
+import { env } from "../environment/env.ts";
+import { defineMacro, UsageError, type Arg } from "../macros/registry.ts";
+import { arity, asDetector, asPositive } from "../macros/args.ts";
+import { abortable } from "../util/abort.ts";
+import { formatValue } from "../scans/table.ts";
+import { Detector, isLiveDetector } from "./Detector.ts";
+import { DetectorGroup } from "./DetectorGroup.ts";
+
+function visibleDetectors(): Detector[] {
+  return Detector.getInstances().filter((d) => d.userLevel <= env.userLevel).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function detectorsFrom(args: Arg[]): Detector[] {
+  return args.length ? args.map((a) => asDetector(a)) : [];
+}
+
+defineMacro("lsdet", `
+    lsdet
+    Lists the detectors, with * before the active ones.`,
+  (args) => {
+    arity(args, 0);
+    const dets = visibleDetectors();
+    const w = Math.max(6, ...dets.map((d) => d.name.length)) + 2;
+    const lines = [chalk.bold("  " + "name".padEnd(w) + "kind".padEnd(22) + "description")];
+    for (const d of dets) lines.push(`${d.active ? "* " : "  "}${d.name.padEnd(w)}${d.constructor.name.padEnd(22)}${d.describe()}`);
+    env.print(lines.join("\n"));
+    return dets.filter((d) => d.active).map((d) => d.name);
+  });
+
+defineMacro("activate", `
+    activate <detector1> [<detector2> ...]
+    Makes detectors take part in scans and ct. Wildcards work.`,
+  (args) => {
+    const dets = detectorsFrom(args);
+    if (!dets.length) throw new UsageError("name at least one detector");
+    for (const d of dets) d.active = true;
+    return dets.map((d) => d.name);
+  });
+
+defineMacro("deactivate", `
+    deactivate <detector1> [<detector2> ...]
+    Leaves detectors out of scans and ct. Wildcards work.`,
+  (args) => {
+    const dets = detectorsFrom(args);
+    if (!dets.length) throw new UsageError("name at least one detector");
+    for (const d of dets) d.active = false;
+    return dets.map((d) => d.name);
+  });
+
+defineMacro("ct", `
+    ct [<exp_time>]
+    Counts once with every active detector (default 1 s) and prints the readings.
+    Nothing is recorded.`,
+  async (args, _kw, ctx) => {
+    arity(args, 0, 1);
+    const t = args.length ? asPositive(args[0], "exp_time") : 1;
+    const group = new DetectorGroup(Detector.getInstances().filter((d) => d.active));
+    const busy = group.busy();
+    if (busy.length) throw new Error(`${busy.map((d) => d.name).join(", ")} busy`);
+    try {
+      await group.prepare(t, null, 1);
+      await group.arm();
+      await group.start();
+      await abortable(group.done(), ctx.signal);
+      const readings = await group.read();
+      const lines = Object.entries(readings).map(([k, v]) => `${k.padStart(12)} : ${formatValue(v)}`);
+      env.print(lines.join("\n"));
+      return readings;
+    } catch (e) {
+      await group.stop();
+      throw e;
+    } finally {
+      await group.finish();
+    }
+  });
+
+function liveDetector(args: Arg[]): Detector & ReturnType<typeof asLive> {
+  const dets = args.length ? [asDetector(args[0])] : Detector.getInstances().filter((d) => d.active && isLiveDetector(d));
+  const d = dets[0];
+  if (!d) throw new UsageError("no active detector has a live mode");
+  return asLive(d);
+}
+
+function asLive(d: Detector) {
+  if (!isLiveDetector(d)) throw new UsageError(`${d.name} has no live mode`);
+  return d;
+}
+
+defineMacro("startlive", `
+    startlive [<detector>] [<exp_time>]
+    Starts a detector's live mode (default: the first active one that has it).`,
+  async (args) => {
+    arity(args, 0, 2);
+    const withDet = args[0] instanceof Detector;
+    const d = liveDetector(withDet ? [args[0]] : []);
+    const t = args[withDet ? 1 : 0];
+    await d.startLive(t === undefined ? 0.1 : asPositive(t, "exp_time"));
+    env.print(`${d.name} live`);
+    return d.name;
+  });
+
+defineMacro("stoplive", `
+    stoplive [<detector>]
+    Stops live mode (default: every detector that is live).`,
+  async (args) => {
+    arity(args, 0, 1);
+    const dets = args.length ? [asLive(asDetector(args[0]))] : Detector.getInstances().filter(isLiveDetector).filter((d) => d.live);
+    for (const d of dets) await d.stopLive();
+    return dets.map((d) => d.name);
+  });
+
+defineMacro("lstrig", `
+    lstrig
+    Lists the detectors' trigger and burst settings.`,
+  (args) => {
+    arity(args, 0);
+    const lines = visibleDetectors().map((d) => `${d.name.padEnd(14)} hwTrig=${d.hwTrig} hwTrigN=${d.hwTrigN} burstN=${d.burstN} burstLatency=${d.burstLatency}`);
+    env.print(lines.join("\n"));
+    return lines;
+  });

@@ -1,0 +1,60 @@
+import { PathFixer } from "./paths.ts";
+import { DummyScheduler, type Scheduler } from "./scheduler.ts";
+import { MotorSnapshot, type Snapshot } from "./snapshot.ts";
+import { peekScanId, saveScanId, takeScanId } from "./scanIds.ts";
+import { macros } from "../macros/registry.ts";
+import type { SoftwareScan } from "../scans/SoftwareScan.ts";
+
+type Hook = (scan: SoftwareScan) => void | Promise<void>;
+
+/** Functions a beamline script may set; the scan loop calls them at these moments. */
+export interface Hooks {
+  beforeScan?: Hook;
+  beforeMove?: Hook;
+  beforeArm?: Hook;
+  beforeStart?: Hook;
+  /** called after the detectors are started, while they acquire */
+  whileAcquiring?: Hook;
+  afterScan?: Hook;
+}
+
+/**
+ * The beamline environment: one object, importable anywhere, that a beamline
+ * script configures.
+ */
+class Environment {
+  paths: PathFixer = new PathFixer(process.env.CONTRAST_DATA_DIR ?? "./data");
+  scheduler: Scheduler = new DummyScheduler();
+  snapshot: Snapshot = new MotorSnapshot();
+  /** hides and protects gadgets whose userLevel is above it; not a security feature */
+  userLevel = 5;
+  lastMacroResult: unknown = undefined;
+  hooks: Hooks = {};
+  /** command-line shortcuts: a name bound to a macro line */
+  shortcuts = new Map<string, string>();
+  /** variables that macro arguments may use in expressions (the shell's own scope) */
+  scope: Record<string, unknown> = {};
+  /** where macros print; the shell and tests may redirect it */
+  print: (text: string) => void = (text) => void process.stdout.write(text + "\n");
+
+  get macros() {
+    return macros;
+  }
+
+  /** The number the next scan will get (persisted with the data directory). */
+  get nextScanId(): number {
+    return peekScanId(this.paths.directory);
+  }
+
+  set nextScanId(n: number) {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`scan number must be a whole number >= 0 (got ${n})`);
+    saveScanId(this.paths.directory, n);
+  }
+
+  takeScanId(dir: string): number {
+    return takeScanId(dir);
+  }
+}
+
+export type { Environment };
+export const env = new Environment();

@@ -1,0 +1,65 @@
+import { env } from "../environment/env.ts";
+import { macros, UsageError, type Macro } from "./registry.ts";
+import { parseArgs, tokenize } from "./parse.ts";
+
+/** A macro line that could not run as typed; `usage` holds the macro's usage text when known. */
+export class MacroLineError extends Error {
+  constructor(message: string, readonly usage?: string) {
+    super(usage ? `${message}\n${usage}` : message);
+    this.name = "MacroLineError";
+  }
+}
+
+/** Splits off the macro name (a leading % is allowed) and expands shortcuts. */
+export function macroName(line: string): { name: string; rest: string } | null {
+  let text = line.trim().replace(/^%/, "");
+  const m = /^([A-Za-z_]\w*)(\??)(\s+[\s\S]*)?$/.exec(text);
+  if (!m) return null;
+  const shortcut = env.shortcuts.get(m[1]);
+  if (shortcut !== undefined) {
+    text = `${shortcut}${m[3] ?? ""}`;
+    return macroName(text);
+  }
+  if (m[2] === "?") return { name: "help", rest: m[1] };
+  return { name: m[1], rest: m[3] ?? "" };
+}
+
+/** True when the line's first word names a macro or a shortcut. */
+export function isMacroLine(line: string): boolean {
+  const m = macroName(line);
+  return m !== null && macros.has(m.name);
+}
+
+export function lookupMacro(name: string): Macro {
+  const m = macros.get(name.toLowerCase());
+  if (!m) throw new MacroLineError(`no macro named '${name}' (lsmac lists them)`);
+  return m;
+}
+
+/**
+ * Runs one macro line as if typed at the prompt and resolves with the
+ * macro's result (also kept in `env.lastMacroResult`). Bad arguments reject
+ * with a MacroLineError carrying the usage, before anything has been done.
+ */
+export async function runCommand(line: string, opts: { signal?: AbortSignal } = {}): Promise<unknown> {
+  const parsed = macroName(line);
+  if (!parsed) throw new MacroLineError(`not a macro line: ${JSON.stringify(line)}`);
+  const m = lookupMacro(parsed.name);
+  let instance;
+  try {
+    const { args, kwargs } = await parseArgs(tokenize(parsed.rest));
+    instance = m.create(args, kwargs);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new MacroLineError(`${m.name}: ${msg}`, m.usage);
+  }
+  const signal = opts.signal ?? new AbortController().signal;
+  try {
+    const result = await instance.run({ line: line.trim().replace(/^%/, ""), signal });
+    env.lastMacroResult = result;
+    return result;
+  } catch (e) {
+    if (e instanceof UsageError) throw new MacroLineError(`${m.name}: ${e.message}`, m.usage);
+    throw e;
+  }
+}

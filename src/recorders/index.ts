@@ -1,0 +1,2 @@
+export { Recorder, MemoryRecorder } from "./Recorder.ts";
+export type { ScanHeader, ScanPoint, ScanFooter, ScanMessage, ScanStatus } from "./messages.ts";

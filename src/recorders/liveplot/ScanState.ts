@@ -1,0 +1,125 @@
+/**
+ * What the live plot knows: the last few scans as (x, y) lists, the latest
+ * spectrum and the latest image. Fed with the recorder's messages; knows
+ * nothing about HTTP.
+ */
+import type { ScanMessage, ScanPoint } from "../messages.ts";
+import type { TypedArray } from "../../data/values.ts";
+import { asImage, asSpectrum, findReading, resolvePath, toNumber, type ImageSource } from "./reduce.ts";
+import type { ScanMeta, TraceStatus } from "./protocol.ts";
+
+export interface Trace {
+  meta: ScanMeta;
+  status: TraceStatus;
+  error: string | null;
+  endTime: number | null;
+  xs: number[];
+  ys: number[];
+  /** positions of the two motors of a 2-D scan; null for other scans */
+  a: number[] | null;
+  b: number[] | null;
+  /** null: not decided yet (first point); true: x is the point index */
+  xIsIndex: boolean | null;
+  /** bumped when `meta` changes after the scan started */
+  metaVersion: number;
+}
+
+interface Latest<T> {
+  uid: number;
+  scannr: number;
+  index: number;
+  name: string;
+  value: T;
+}
+
+export class ScanState {
+  readonly traces: Trace[] = [];
+  spectrum: Latest<TypedArray> | null = null;
+  /** bumped whenever `spectrum` changes */
+  spectrumVersion = 0;
+  frame: Latest<ImageSource> | null = null;
+  frameVersion = 0;
+  private nextUid = 1;
+
+  constructor(readonly x: string | undefined, readonly y: string, readonly keepScans: number) {
+    if (!(keepScans >= 1)) throw new Error(`keepScans must be at least 1, got ${keepScans}`);
+  }
+
+  get current(): Trace | undefined {
+    return this.traces[this.traces.length - 1];
+  }
+
+  /** Takes one recorder message. */
+  handle(msg: ScanMessage): void {
+    if (msg.kind === "header") {
+      this.start({
+        scannr: msg.scannr, description: msg.description, npoints: msg.npoints,
+        motors: [...msg.motors], startTime: msg.startTime,
+      });
+    } else if (msg.kind === "data") {
+      this.point(msg);
+    } else if (msg.kind === "footer") {
+      const t = this.current;
+      if (!t || t.meta.scannr !== msg.scannr) return;
+      t.status = msg.status;
+      t.error = msg.error ?? null;
+      t.endTime = msg.endTime;
+    }
+  }
+
+  private start(h: Pick<ScanMeta, "scannr" | "description" | "npoints" | "motors" | "startTime">): Trace {
+    // a repeated scan number replaces the old scan of that number
+    const same = this.traces.findIndex((t) => t.meta.scannr === h.scannr);
+    if (same >= 0) this.traces.splice(same, 1);
+    const map = h.motors.length === 2;
+    const t: Trace = {
+      meta: { ...h, uid: this.nextUid++, xLabel: this.x ?? "point", yLabel: this.y, map },
+      status: "started", error: null, endTime: null,
+      xs: [], ys: [], a: map ? [] : null, b: map ? [] : null, xIsIndex: this.x === undefined ? true : null, metaVersion: 0,
+    };
+    this.traces.push(t);
+    while (this.traces.length > this.keepScans) this.traces.shift();
+    return t;
+  }
+
+  private point(p: ScanPoint): void {
+    let t = this.current;
+    if (!t || t.meta.scannr !== p.scannr) {
+      // we missed the header (the recorder started mid-scan): carry on without it
+      t = this.start({ scannr: p.scannr, description: "", npoints: null, motors: [], startTime: Date.now() / 1000 });
+    }
+    if (t.status !== "started" && t.status !== "running") return; // late point after the footer
+    t.status = "running";
+    const data = p.data;
+    if (t.xIsIndex === null) {
+      t.xIsIndex = resolvePath(data, this.x!) === undefined;
+      if (t.xIsIndex) {
+        // the scan does not have the x motor: plot against the point index
+        t.meta = { ...t.meta, xLabel: "point" };
+        t.metaVersion++;
+      }
+    }
+    t.xs.push(t.xIsIndex ? p.index : toNumber(resolvePath(data, this.x!)));
+    const yv = resolvePath(data, this.y);
+    t.ys.push(toNumber(yv));
+    if (t.a && t.b) {
+      t.a.push(toNumber(data[t.meta.motors[0]!]));
+      t.b.push(toNumber(data[t.meta.motors[1]!]));
+    }
+
+    // the latest spectrum and image: y's own reading first, else the first one in the point
+    const detectors = t.meta.motors.length ? Object.keys(data).filter((k) => !t.meta.motors.includes(k)) : Object.keys(data);
+    const spec = asSpectrum(yv);
+    const s = spec ? { path: this.y, value: spec } : findReading(data, detectors, asSpectrum);
+    if (s) {
+      this.spectrum = { uid: t.meta.uid, scannr: p.scannr, index: p.index, name: s.path, value: s.value };
+      this.spectrumVersion++;
+    }
+    const img = asImage(yv);
+    const f = img ? { path: this.y, value: img } : findReading(data, detectors, asImage);
+    if (f) {
+      this.frame = { uid: t.meta.uid, scannr: p.scannr, index: p.index, name: f.path, value: f.value };
+      this.frameVersion++;
+    }
+  }
+}

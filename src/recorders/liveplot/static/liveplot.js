@@ -1,0 +1,494 @@
+/*
+ * Contrast live plot: the browser side. Plain JavaScript, no build step.
+ *
+ * Listens to the server's events (GET events, see protocol.ts): each event is
+ * a JSON array of messages. Keeps the last few scans in memory, draws them,
+ * and keeps `window.liveplot` (the LivePlotView in protocol.ts) up to date.
+ */
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+
+  /** Everything the server told us. */
+  const model = { hello: null, scans: [], spectrum: null, frame: null };
+
+  const view = {
+    scannr: null, status: "idle", description: "", npoints: null,
+    points: 0, xs: [], ys: [], scans: 0, mapPoints: 0,
+    frameShape: null, frameSize: null, spectrumName: null, spectrumLength: 0, spectrum: null,
+    connected: false, messages: 0, updates: 0,
+  };
+  window.liveplot = view;
+
+  // ---------------------------------------------------------------- connection
+
+  let source = null;
+  function connect() {
+    source = new EventSource("events");
+    source.onopen = () => { view.connected = true; showConnection(); };
+    source.onerror = () => {
+      view.connected = false;
+      showConnection();
+      // EventSource retries by itself, except after some failures: then we do
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    };
+    source.onmessage = (ev) => {
+      const batch = JSON.parse(ev.data);
+      view.updates++;
+      for (const m of batch) {
+        view.messages++;
+        if (!apply(m)) { reconnect(); return; }
+      }
+      updateView();
+      requestRender();
+    };
+  }
+  function reconnect() {
+    source.close();
+    connect();
+  }
+  function showConnection() {
+    const el = $("conn");
+    el.textContent = view.connected ? "live" : "reconnecting…";
+    el.className = "conn " + (view.connected ? "on" : "off");
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  const byUid = (uid) => model.scans.find((s) => s.meta.uid === uid);
+  const current = () => model.scans[model.scans.length - 1] || null;
+  const dirty = { chart: true, map: true, spectrum: true, frame: true };
+
+  /** Applies one message; false when we lost track and must start again. */
+  function apply(m) {
+    switch (m.type) {
+      case "hello":
+        model.hello = m;
+        model.scans = [];
+        model.spectrum = null;
+        model.frame = null;
+        Object.keys(dirty).forEach((k) => { dirty[k] = true; });
+        break;
+      case "scan": {
+        const known = byUid(m.meta.uid);
+        if (known) { known.meta = m.meta; break; }
+        model.scans.push({
+          meta: m.meta, status: "started", error: null, endTime: null,
+          xs: [], ys: [], a: m.meta.map ? [] : null, b: m.meta.map ? [] : null,
+        });
+        while (model.scans.length > model.hello.keepScans) model.scans.shift();
+        dirty.chart = dirty.map = true;
+        break;
+      }
+      case "points": {
+        const s = byUid(m.uid);
+        if (!s) break;
+        if (m.from > s.xs.length) return false; // a gap: we missed something
+        for (let i = s.xs.length - m.from; i < m.xs.length; i++) {
+          s.xs.push(m.xs[i]);
+          s.ys.push(m.ys[i]);
+          if (s.a) { s.a.push(m.a[i]); s.b.push(m.b[i]); }
+        }
+        dirty.chart = true;
+        if (s.a) dirty.map = true;
+        break;
+      }
+      case "status": {
+        const s = byUid(m.uid);
+        if (s) { s.status = m.status; s.error = m.error; s.endTime = m.endTime; }
+        break;
+      }
+      case "drop":
+        model.scans = model.scans.filter((s) => s.meta.uid !== m.uid);
+        dirty.chart = dirty.map = true;
+        break;
+      case "spectrum":
+        model.spectrum = m;
+        dirty.spectrum = true;
+        break;
+      case "frame": {
+        const bin = atob(m.pixels);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        m.bytes = bytes;
+        model.frame = m;
+        dirty.frame = true;
+        break;
+      }
+    }
+    return true;
+  }
+
+  function finite(v) { return typeof v === "number" && isFinite(v); }
+
+  function updateView() {
+    const s = current();
+    view.scans = model.scans.length;
+    view.scannr = s ? s.meta.scannr : null;
+    view.status = s ? s.status : "idle";
+    view.description = s ? s.meta.description : "";
+    view.npoints = s ? s.meta.npoints : null;
+    view.points = s ? s.xs.length : 0;
+    view.xs = s ? s.xs : [];
+    view.ys = s ? s.ys : [];
+    let n = 0;
+    if (s && s.a) for (let i = 0; i < s.a.length; i++) if (finite(s.a[i]) && finite(s.b[i])) n++;
+    view.mapPoints = n;
+    const sp = model.spectrum;
+    view.spectrumName = sp ? sp.name : null;
+    view.spectrumLength = sp ? sp.data.length : 0;
+    view.spectrum = sp ? sp.data : null;
+    const f = model.frame;
+    view.frameShape = f ? f.shape : null;
+    view.frameSize = f ? [f.height, f.width] : null;
+  }
+
+  // ---------------------------------------------------------------- drawing
+
+  let renderQueued = false;
+  function requestRender() {
+    if (renderQueued) return;
+    renderQueued = true;
+    // animation frames stop in hidden tabs; the timeout keeps them going anyway
+    const go = () => { if (renderQueued) { renderQueued = false; render(); } };
+    requestAnimationFrame(go);
+    setTimeout(go, 250);
+  }
+
+  function render() {
+    renderHeader();
+    if (dirty.chart) { dirty.chart = false; renderChart(); }
+    if (dirty.map) { dirty.map = false; renderMap(); }
+    if (dirty.spectrum) { dirty.spectrum = false; renderSpectrum(); }
+    if (dirty.frame) { dirty.frame = false; renderFrame(); }
+  }
+
+  const STATUS_TEXT = {
+    idle: "waiting for a scan", started: "started", running: "running",
+    finished: "finished", interrupted: "interrupted", failed: "failed",
+  };
+
+  function clock(t) {
+    return new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function renderHeader() {
+    const s = current();
+    const h = model.hello;
+    $("scannr").textContent = s ? String(s.meta.scannr) : "–";
+    const st = $("status");
+    st.textContent = STATUS_TEXT[view.status] || view.status;
+    st.className = "status " + view.status;
+    $("command").textContent = s ? s.meta.description : "";
+    const done = s ? s.xs.length : 0;
+    const total = s ? s.meta.npoints : null;
+    $("progress").textContent = total ? `${done} / ${total} points` : `${done} point${done === 1 ? "" : "s"}`;
+    $("bar").style.width = total ? `${Math.min(100, (100 * done) / total)}%` : (s && s.status !== "running" && s.status !== "started" ? "100%" : "0");
+    $("time").textContent = s ? `started ${clock(s.meta.startTime)}` + (s.endTime ? `, ended ${clock(s.endTime)}` : "") : "";
+    const err = $("error");
+    err.hidden = !(s && s.error);
+    err.textContent = s && s.error ? s.error : "";
+    if (h) {
+      const x = s ? s.meta.xLabel : (h.x || "point");
+      $("chartTitle").textContent = `${h.y} vs ${x}`;
+      document.title = s ? `#${s.meta.scannr} ${view.status} – Contrast live plot` : "Contrast live plot";
+    }
+  }
+
+  // the current scan is blue; older ones fade through other colours
+  const CURRENT = "#1f6feb";
+  const OLDER = ["#e8590c", "#2f9e44", "#ae3ec9", "#0c8599", "#f08c00", "#868e96"];
+
+  let chart = null;
+  let chartKey = "";
+  function chartSize(el, height) {
+    return { width: Math.max(200, el.clientWidth), height };
+  }
+
+  function renderChart() {
+    const el = $("chart");
+    const shown = model.scans.filter((s) => s.xs.length > 0);
+    const cur = current();
+    const key = shown.map((s) => s.meta.uid + s.meta.xLabel).join(",") + "|" + el.clientWidth;
+    const data = [null].concat(shown.map((s) => [s.xs, s.ys]));
+    if (!shown.length) {
+      if (chart) { chart.destroy(); chart = null; }
+      chartKey = "";
+      el.innerHTML = '<p class="empty">' + (cur ? "Waiting for the first point…" : "No scan yet.") + "</p>";
+      return;
+    }
+    if (chart && key === chartKey) { chart.setData(data); return; }
+    if (chart) chart.destroy();
+    el.innerHTML = "";
+    chartKey = key;
+    const last = shown[shown.length - 1];
+    const xLabel = last.meta.xLabel;
+    const series = [{}].concat(shown.map((s, i) => {
+      const isCur = s === cur;
+      const color = isCur ? CURRENT : OLDER[(shown.length - 1 - i - (cur && cur.xs.length ? 1 : 0) + OLDER.length) % OLDER.length];
+      return {
+        label: `#${s.meta.scannr}` + (isCur ? " (current)" : ""),
+        stroke: color,
+        width: isCur ? 2 : 1.25,
+        alpha: isCur ? 1 : 0.55,
+        paths: uPlot.paths.linear(),
+        points: { show: false }, // mode 2 does not draw them: see drawMarkers
+        facets: [{ scale: "x", auto: true }, { scale: "y", auto: true }],
+      };
+    }));
+    chart = new uPlot({
+      mode: 2,
+      ...chartSize(el, 400),
+      legend: { live: false },
+      cursor: { drag: { x: true, y: true } },
+      scales: { x: { time: false, auto: true }, y: { auto: true } },
+      axes: [
+        { scale: "x", label: xLabel, labelSize: 26, stroke: "#344054", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
+        { scale: "y", label: model.hello.y, labelSize: 26, stroke: "#344054", size: 64, grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
+      ],
+      series,
+      hooks: { draw: [drawMarkers] },
+    }, data, el);
+  }
+
+  /** Dots on the current scan's points, unless there are too many to see. */
+  function drawMarkers(u) {
+    const si = u.series.length - 1;
+    const cur = current();
+    if (si < 1 || !cur || !cur.xs.length || u.series[si].label.indexOf("(current)") < 0) return;
+    const [xs, ys] = u.data[si];
+    if (xs.length > 300) return;
+    const ctx = u.ctx;
+    const r = 2.5 * uPlot.pxRatio;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+    ctx.clip();
+    ctx.fillStyle = CURRENT;
+    ctx.beginPath();
+    for (let i = 0; i < xs.length; i++) {
+      if (!finite(xs[i]) || !finite(ys[i])) continue;
+      const x = u.valToPos(xs[i], "x", true);
+      const y = u.valToPos(ys[i], "y", true);
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+    ctx.restore();
+  }
+
+  let spectrumChart = null;
+  let spectrumKey = "";
+  function renderSpectrum() {
+    const sp = model.spectrum;
+    const panel = $("spectrumPanel");
+    panel.hidden = !sp;
+    if (!sp) return;
+    $("spectrumTitle").innerHTML = "";
+    $("spectrumTitle").append(`Spectrum: ${sp.name} `, Object.assign(document.createElement("small"),
+      { textContent: `scan ${sp.scannr}, point ${sp.index}, ${sp.data.length} channels` }));
+    const el = $("spectrum");
+    const xs = Array.from({ length: sp.data.length }, (_, i) => i);
+    const data = [xs, sp.data];
+    const key = sp.name + "|" + sp.data.length + "|" + el.clientWidth;
+    if (spectrumChart && key === spectrumKey) { spectrumChart.setData(data); return; }
+    if (spectrumChart) spectrumChart.destroy();
+    spectrumKey = key;
+    spectrumChart = new uPlot({
+      ...chartSize(el, 300),
+      legend: { show: false },
+      scales: { x: { time: false } },
+      axes: [
+        { label: "channel", labelSize: 26, stroke: "#344054", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
+        { label: sp.name, labelSize: 26, stroke: "#344054", size: 64, grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
+      ],
+      series: [{ label: "channel" }, { label: sp.name, stroke: "#7048e8", width: 1.25, fill: "rgba(112,72,232,0.08)", points: { show: false } }],
+    }, data, el);
+  }
+
+  // ---- canvases: the 2-D map and the image
+
+  /** Sizes a canvas for its CSS box and the screen's pixel ratio; returns a context in CSS pixels. */
+  function setupCanvas(cv) {
+    const dpr = window.devicePixelRatio || 1;
+    const w = cv.clientWidth;
+    const h = cv.clientHeight;
+    cv.width = Math.round(w * dpr);
+    cv.height = Math.round(h * dpr);
+    const ctx = cv.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, w, h);
+    return { ctx, w, h };
+  }
+
+  // viridis, sampled at 9 points
+  const VIRIDIS = [
+    [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+    [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+  ];
+  function viridis(t) {
+    if (!(t >= 0)) t = 0;
+    if (t > 1) t = 1;
+    const f = t * (VIRIDIS.length - 1);
+    const i = Math.min(VIRIDIS.length - 2, Math.floor(f));
+    const u = f - i;
+    const a = VIRIDIS[i], b = VIRIDIS[i + 1];
+    return `rgb(${Math.round(a[0] + u * (b[0] - a[0]))},${Math.round(a[1] + u * (b[1] - a[1]))},${Math.round(a[2] + u * (b[2] - a[2]))})`;
+  }
+
+  /** About n round tick values between lo and hi. */
+  function ticks(lo, hi, n) {
+    if (!(hi > lo)) return [lo];
+    const raw = (hi - lo) / n;
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
+    const out = [];
+    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    return out;
+  }
+  function fmt(v) {
+    const a = Math.abs(v);
+    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1);
+    return String(Number(v.toPrecision(4)));
+  }
+
+  /** Number of distinct values, counting values closer than `eps` as one. */
+  function distinct(vs, eps) {
+    const seen = new Set();
+    for (const v of vs) if (finite(v)) seen.add(Math.round(v / eps));
+    return seen.size;
+  }
+
+  function minMax(vs) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of vs) if (finite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
+  }
+
+  function renderMap() {
+    const s = current();
+    const panel = $("mapPanel");
+    panel.hidden = !(s && s.a);
+    if (panel.hidden) return;
+    const [m1, m2] = s.meta.motors;
+    $("mapTitle").textContent = `Map: ${model.hello.y} at (${m1}, ${m2})`;
+    const { ctx, w, h } = setupCanvas($("map"));
+    const L = 62, R = 86, T = 10, B = 46;
+    const pw = w - L - R, ph = h - T - B;
+    ctx.strokeStyle = "#d0d5dd";
+    ctx.strokeRect(L - 0.5, T - 0.5, pw + 1, ph + 1);
+    const n = s.a.length;
+    ctx.font = "12px system-ui, sans-serif";
+    if (!n) {
+      ctx.fillStyle = "#667085";
+      ctx.textAlign = "center";
+      ctx.fillText("waiting for the first point…", L + pw / 2, T + ph / 2);
+      return;
+    }
+    let [alo, ahi] = minMax(s.a);
+    let [blo, bhi] = minMax(s.b);
+    const [vlo, vhi] = minMax(s.ys);
+    // cell size: a grid (mesh) gets one cell per distinct position, anything else (spirals) squares of equal area
+    const total = Math.max(n, s.meta.npoints || 0);
+    let na = distinct(s.a, Math.max((ahi - alo) * 1e-6, 1e-12));
+    let nb = distinct(s.b, Math.max((bhi - blo) * 1e-6, 1e-12));
+    let cw, ch;
+    if (na * nb <= 2 * n) {
+      if (na === 1 && nb > 1) na = Math.max(1, Math.round(total / nb));
+      if (nb === 1 && na > 1) nb = Math.max(1, Math.round(total / na));
+      cw = pw / na;
+      ch = ph / nb;
+    } else {
+      cw = ch = Math.max(3, Math.sqrt((pw * ph) / total));
+    }
+    if (!(ahi > alo)) { alo -= 0.5; ahi += 0.5; }
+    if (!(bhi > blo)) { blo -= 0.5; bhi += 0.5; }
+    const px = (a) => L + cw / 2 + ((a - alo) / (ahi - alo)) * (pw - cw);
+    const py = (b) => T + ph - ch / 2 - ((b - blo) / (bhi - blo)) * (ph - ch);
+    const span = vhi > vlo ? vhi - vlo : 1;
+    for (let i = 0; i < n; i++) {
+      const a = s.a[i], b = s.b[i], v = s.ys[i];
+      if (!finite(a) || !finite(b)) continue;
+      ctx.fillStyle = finite(v) ? viridis((v - vlo) / span) : "#d0d5dd";
+      // overlap by half a pixel so a mesh has no hairline gaps
+      ctx.fillRect(px(a) - cw / 2 - 0.25, py(b) - ch / 2 - 0.25, cw + 0.5, ch + 0.5);
+    }
+    // axes
+    ctx.fillStyle = "#344054";
+    ctx.strokeStyle = "#98a2b3";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const t of ticks(alo, ahi, Math.max(2, Math.floor(pw / 80)))) {
+      const x = px(t);
+      ctx.beginPath(); ctx.moveTo(x, T + ph); ctx.lineTo(x, T + ph + 4); ctx.stroke();
+      ctx.fillText(fmt(t), x, T + ph + 6);
+    }
+    ctx.font = "bold 12px system-ui, sans-serif";
+    ctx.fillText(m1, L + pw / 2, T + ph + 26);
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (const t of ticks(blo, bhi, Math.max(2, Math.floor(ph / 60)))) {
+      const y = py(t);
+      ctx.beginPath(); ctx.moveTo(L - 4, y); ctx.lineTo(L, y); ctx.stroke();
+      ctx.fillText(fmt(t), L - 6, y);
+    }
+    ctx.save();
+    ctx.translate(14, T + ph / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = "center";
+    ctx.font = "bold 12px system-ui, sans-serif";
+    ctx.fillText(m2, 0, 0);
+    ctx.restore();
+    // colour bar
+    const cx = w - R + 18, cbw = 14;
+    for (let i = 0; i < ph; i++) {
+      ctx.fillStyle = viridis(1 - i / ph);
+      ctx.fillRect(cx, T + i, cbw, 1.5);
+    }
+    ctx.strokeStyle = "#d0d5dd";
+    ctx.strokeRect(cx - 0.5, T - 0.5, cbw + 1, ph + 1);
+    ctx.fillStyle = "#344054";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    ctx.fillText(finite(vhi) ? fmt(vhi) : "", cx + cbw + 4, T);
+    ctx.textBaseline = "bottom";
+    ctx.fillText(finite(vlo) ? fmt(vlo) : "", cx + cbw + 4, T + ph);
+  }
+
+  function renderFrame() {
+    const f = model.frame;
+    const panel = $("imagePanel");
+    panel.hidden = !f;
+    if (!f) return;
+    $("imageTitle").textContent = `Image: ${f.name}`;
+    $("imageInfo").textContent = `scan ${f.scannr}, point ${f.index} · ${f.shape.join(" × ")}` +
+      (f.width * f.height < f.shape.reduce((p, q) => p * q, 1) ? ` (shown ${f.height} × ${f.width})` : "") +
+      ` · black ${fmt(f.black)}, white ${fmt(f.white)}`;
+    const { ctx, w, h } = setupCanvas($("image"));
+    const small = document.createElement("canvas");
+    small.width = f.width;
+    small.height = f.height;
+    const sctx = small.getContext("2d");
+    const img = sctx.createImageData(f.width, f.height);
+    for (let i = 0; i < f.bytes.length; i++) {
+      const g = f.bytes[i];
+      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g;
+      img.data[4 * i + 3] = 255;
+    }
+    sctx.putImageData(img, 0, 0);
+    const scale = Math.min(w / f.width, h / f.height);
+    const dw = f.width * scale, dh = f.height * scale;
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(small, (w - dw) / 2, (h - dh) / 2, dw, dh);
+  }
+
+  window.addEventListener("resize", () => {
+    Object.keys(dirty).forEach((k) => { dirty[k] = true; });
+    requestRender();
+  });
+
+  showConnection();
+  connect();
+})();

@@ -1,0 +1,190 @@
+import chalk from "chalk";
+import { env } from "../environment/env.ts";
+import { Motor, LimitError, named } from "../motors/Motor.ts";
+import { Detector } from "../detectors/Detector.ts";
+import { DetectorGroup } from "../detectors/DetectorGroup.ts";
+import { Recorder } from "../recorders/Recorder.ts";
+import type { ScanFooter, ScanHeader, ScanPoint, ScanStatus } from "../recorders/messages.ts";
+import type { Value, ValueDict } from "../data/values.ts";
+import type { Kwargs, MacroContext, MacroInstance } from "../macros/registry.ts";
+import { AbortError, abortable, throwIfAborted } from "../util/abort.ts";
+import { ScanTable } from "./table.ts";
+
+export interface ScanResult {
+  scannr: number;
+  status: ScanStatus;
+  points: number;
+  error?: string;
+}
+
+/** Positions of the scan's motors at one point, by motor name. */
+export type Position = Record<string, number>;
+
+/**
+ * The one acquisition loop (paper Fig. 2a). A scan type only says which
+ * motors it drives and generates their positions; this class owns the
+ * checks, the detectors, the recorders, the clean-up and the footer.
+ */
+export abstract class SoftwareScan implements MacroInstance {
+  motors: Motor[] = [];
+  kwargs: Kwargs = {};
+  /** relative scans go back to where they started, on every exit path */
+  returnToStart = false;
+  /** the motors' positions when the scan started */
+  protected startPositions: number[] = [];
+  scannr = -1;
+
+  constructor(public exposure: number) {}
+
+  /** Yields the positions to visit, in order. `this.startPositions` is known here. */
+  protected abstract generatePositions(): Iterable<Position>;
+
+  async run(ctx: Partial<MacroContext> = {}): Promise<ScanResult> {
+    const signal = ctx.signal ?? new AbortController().signal;
+    const description = ctx.line ?? `${this.constructor.name.toLowerCase()}`;
+    const detectors = Detector.getInstances().filter((d) => d.active);
+    const group = new DetectorGroup(detectors);
+    const recorders = Recorder.getInstances().filter((r) => r.active);
+
+    await this.refuseIfBusy(group, recorders);
+    this.startPositions = await Promise.all(this.motors.map((m) => m.position()));
+    const positions = this.checkedPositions();
+    throwIfAborted(signal);
+
+    const dir = await env.paths.getDirectory();
+    this.scannr = env.takeScanId(dir);
+    await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
+
+    let status: ScanStatus = "failed";
+    let error: unknown;
+    let done = 0;
+    const told: Recorder[] = [];
+    try {
+      const header: ScanHeader = {
+        kind: "header", status: "started", scannr: this.scannr, description, path: dir,
+        startTime: Date.now() / 1000, motors: this.motors.map((m) => m.name),
+        detectors: detectors.map((d) => d.name), tags: this.tags(),
+        snapshot: await env.snapshot.capture(), npoints: positions.length,
+      };
+      await Promise.all(recorders.map(async (r) => {
+        await r.send(header);
+        told.push(r);
+      }));
+      await env.hooks.beforeScan?.(this);
+      env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${positions.length} points, data in ${dir})`));
+      done = await this.loop(positions, group, recorders, signal);
+      status = "finished";
+    } catch (e) {
+      error = e;
+      status = e instanceof AbortError || signal.aborted ? "interrupted" : "failed";
+    }
+    return this.cleanUp({ status, error, done, group, told, signal: ctx.cleanupSignal });
+  }
+
+  private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<number> {
+    const table = new ScanTable();
+    const t0 = performance.now();
+    const hooks = env.hooks;
+    for (let i = 0; i < positions.length; i++) {
+      await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
+      if (hooks.beforeMove) await hooks.beforeMove(this);
+      await abortable(Promise.all(this.motors.map((m, j) => m.move(positions[i][j]))), signal);
+      if (hooks.beforeArm) await hooks.beforeArm(this);
+      await group.arm();
+      if (hooks.beforeStart) await hooks.beforeStart(this);
+      await group.start();
+      if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
+      await abortable(group.done(), signal);
+      const data: Record<string, Value> = {};
+      const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
+      this.motors.forEach((m, j) => (data[m.name] = actual[j]));
+      Object.assign(data, await group.read());
+      const elapsed = (performance.now() - t0) / 1000;
+      data.dt = elapsed;
+      const point: ScanPoint = { kind: "data", status: "running", scannr: this.scannr, index: i, data };
+      await abortable(Promise.all(recorders.map((r) => r.send(point))), signal);
+      if (i === 0) env.print(table.header(data));
+      env.print(table.row(i, data, (elapsed / (i + 1)) * (positions.length - i - 1)));
+      throwIfAborted(signal);
+    }
+    return positions.length;
+  }
+
+  private async cleanUp(s: { status: ScanStatus; error: unknown; done: number; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal }): Promise<ScanResult> {
+    const problems: string[] = [];
+    if (s.status !== "finished") {
+      problems.push(...(await s.group.stop()));
+      const stops = await Promise.allSettled(this.motors.map((m) => m.stop()));
+      stops.forEach((r, j) => r.status === "rejected" && problems.push(`${this.motors[j].name}: ${String(r.reason)}`));
+    }
+    problems.push(...(await s.group.finish()));
+    if (this.returnToStart) await this.goBack(problems, s.signal);
+    const message = s.error instanceof Error ? s.error.message : s.error === undefined ? undefined : String(s.error);
+    if (s.told.length) {
+      const footer: ScanFooter = {
+        kind: "footer", status: s.status, scannr: this.scannr, endTime: Date.now() / 1000,
+        snapshot: await env.snapshot.capture().catch((): ValueDict => ({})),
+        ...(s.status === "failed" && message ? { error: message } : {}),
+      };
+      const acks = await Promise.allSettled(s.told.map((r) => r.send(footer)));
+      acks.forEach((r, j) => r.status === "rejected" && problems.push(`${s.told[j].name}: footer not stored: ${String(r.reason)}`));
+    }
+    await Promise.resolve(env.hooks.afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
+    for (const p of problems) env.print(chalk.red(`  ${p}`));
+    const colour = s.status === "finished" ? chalk.green : s.status === "interrupted" ? chalk.yellow : chalk.red;
+    env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${s.done} points)`));
+    if (s.status === "interrupted") throw s.error instanceof AbortError ? s.error : new AbortError();
+    if (s.status === "failed") throw s.error;
+    return { scannr: this.scannr, status: s.status, points: s.done };
+  }
+
+  private async goBack(problems: string[], signal?: AbortSignal): Promise<void> {
+    try {
+      await abortable(Promise.all(this.motors.map((m, j) => m.move(this.startPositions[j]))), signal);
+    } catch (e) {
+      if (e instanceof AbortError) {
+        await Promise.allSettled(this.motors.map((m) => m.stop()));
+        problems.push("return move stopped: the motors were left where they are");
+      } else problems.push(`could not return to the start: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async refuseIfBusy(group: DetectorGroup, recorders: Recorder[]): Promise<void> {
+    const busy = group.busy().map((d) => d.name);
+    const moving = await Promise.all(this.motors.map((m) => m.busy()));
+    this.motors.forEach((m, j) => moving[j] && busy.push(m.name));
+    if (busy.length) throw new Error(`scan not started: ${busy.join(", ")} busy`);
+    const dead = recorders.filter((r) => !r.isAlive());
+    if (dead.length) {
+      throw new Error(`scan not started: recorder ${dead.map((r) => `${r.name} is not running (${r.deathReason() ?? "stopped"})`).join(", ")}; restart it or deactivate it`);
+    }
+  }
+
+  /** Every position, in motor order, checked against every limit before anything moves. */
+  private checkedPositions(): number[][] {
+    const out: number[][] = [];
+    let i = 0;
+    for (const p of this.generatePositions()) {
+      const row = this.motors.map((m) => {
+        const x = p[m.name];
+        if (typeof x !== "number" || Number.isNaN(x)) throw new Error(`point ${i}: no position for ${m.name}`);
+        try {
+          m.checkTarget(x);
+        } catch (e) {
+          if (e instanceof LimitError) throw new LimitError(`point ${i}: ${e.message}; nothing moved`);
+          throw e;
+        }
+        return x;
+      });
+      out.push(row);
+      i++;
+    }
+    return out;
+  }
+
+  private tags(): Record<string, string | number | boolean> {
+    const out: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(this.kwargs)) out[k] = typeof v === "object" ? v.name : v;
+    return out;
+  }
+}

@@ -1,0 +1,5 @@
+export { SoftwareScan, type Position, type ScanResult } from "./SoftwareScan.ts";
+export { AScan, DScan } from "./AScan.ts";
+export { Mesh, DMesh } from "./Mesh.ts";
+export { ListScan, LoopScan } from "./ListScan.ts";
+export { SpiralScan, FermatScan } from "./spirals.ts";

@@ -1,0 +1,19 @@
+/**
+ * A delay that ends close to the requested time. setTimeout alone may fire a
+ * millisecond or more late, which simulated detectors would then report as
+ * dead time; so the last stretch is finished with setImmediate turns.
+ */
+export function preciseDelay(seconds: number): Promise<void> {
+  if (!(seconds > 0)) return Promise.resolve();
+  const end = performance.now() + seconds * 1000;
+  return new Promise((resolve) => {
+    const finish = () => (performance.now() >= end ? resolve() : setImmediate(finish));
+    const coarse = seconds * 1000 - 2;
+    if (coarse > 0) setTimeout(finish, coarse);
+    else setImmediate(finish);
+  });
+}
+
+export function sleep(seconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds * 1000)));
+}
