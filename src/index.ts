@@ -8,3 +8,4 @@ export * from "./detectors/index.ts";
 export * from "./scans/index.ts";
 export * from "./recorders/index.ts";
 export { AbortError } from "./util/abort.ts";
+export * from "./tango/index.ts";

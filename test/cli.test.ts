@@ -1,0 +1,56 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { contrast } from "./helpers/cli.ts";
+import { tempDir } from "./helpers/beamline.ts";
+
+test("contrast SETUP -c LINE runs the lines on the simulated beamline and exits 0", async () => {
+  const dir = tempDir();
+  const r = await contrast(["beamlines/sim.ts", "-c", "wa", "-c", "ascan samx 0 1 2 0.01"], { CONTRAST_DATA_DIR: dir });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /samx\s+0\.000\s+0\.000/);
+  assert.match(r.out, /scan #1: ascan samx 0 1 2 0.01/);
+  assert.match(r.out, /#\s+samx\s+det\s+spec\s+counter\s+cam\s+norm\s+dt\s+left/);
+  assert.match(r.out, /scan #1 finished \(3 points\)/);
+  assert.doesNotMatch(r.out, /^gap\b/m, "gap is above the simulated beamline's user level");
+});
+
+test("scan numbers continue after a restart and are never reused", async () => {
+  const dir = tempDir();
+  const a = await contrast(["beamlines/sim.ts", "-c", "loopscan 1 0", "-c", "loopscan 1 0"], { CONTRAST_DATA_DIR: dir });
+  assert.equal(a.code, 0, a.err);
+  const b = await contrast(["beamlines/sim.ts", "-c", "loopscan 1 0", "-c", "path"], { CONTRAST_DATA_DIR: dir });
+  assert.match(b.out, /scan #3: loopscan 1 0/);
+  assert.match(b.out, /next scan #4/);
+});
+
+test("the first failing line stops the run with exit code 1 and its error", async () => {
+  const r = await contrast(["-c", "mv samx 1", "-c", "mv samy 9", "-c", "mv samx 2"], { CONTRAST_DATA_DIR: tempDir() });
+  assert.equal(r.code, 1);
+  assert.match(r.out, /samy: target 9 is outside the limits \[-5, 5\]/);
+  assert.doesNotMatch(r.out, /samx 2/);
+});
+
+test("a wrong macro line prints the usage and exits 1", async () => {
+  const r = await contrast(["-c", "ascan samx 0 1"], { CONTRAST_DATA_DIR: tempDir() });
+  assert.equal(r.code, 1);
+  assert.match(r.out, /ascan: needs <motor> <start> <stop> triples/);
+  assert.match(r.out, /ascan <motor1> <start> <stop> \[<motor2> <start> <stop> \.\.\.\] <intervals> <exp_time>/);
+  const u = await contrast(["-c", "nosuchthing 1 2"], { CONTRAST_DATA_DIR: tempDir() });
+  assert.equal(u.code, 1);
+  assert.match(u.out, /not a macro line/);
+});
+
+test("a setup script that throws is reported and exits 1", async () => {
+  const r = await contrast(["/nonexistent/setup.ts", "-c", "wa"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /setup script \/nonexistent\/setup.ts failed/);
+});
+
+test("the paper's examples run: a spiral macro class and a runCommand procedure", async () => {
+  const dir = tempDir();
+  const r = await contrast(["examples/energy-series.ts", "-c", "wm energy"], { CONTRAST_DATA_DIR: dir });
+  assert.equal(r.code, 0, r.err + r.out);
+  for (let n = 1; n <= 5; n++) assert.match(r.out, new RegExp(`scan #${n}: spiral samx samy 0.1 20 0.01`));
+  assert.match(r.out, /energy\s+11\.0000/);
+  assert.equal((r.out.match(/finished \(20 points\)/g) ?? []).length, 5);
+});
