@@ -1,0 +1,48 @@
+/**
+ * scan.dead_time_per_point_ms: `ascan samx 0 1 200 0.01` with the scalar and
+ * the 1-D dummy active, wall time per point minus the exposure.
+ * scan.overhead_per_point_ms: the same with exposure 0.
+ * The motor moves instantly (velocity Infinity) and the table is formatted but
+ * not written to the terminal, so the figures are the loop's own cost.
+ */
+import { tmpdir } from "node:os";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { env, runCommand, DummyMotor, DummyDetector, Dummy1dDetector, Gadget } from "../src/index.ts";
+
+export interface Figure { name: string; value: number; unit: string; note?: string }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function setupScanBench(): Promise<void> {
+  if (!Gadget.byName("samx")) {
+    new DummyMotor({ name: "samx" });
+    new DummyDetector({ name: "det" });
+    new Dummy1dDetector({ name: "spec" });
+  }
+  env.paths.directory = mkdtempSync(join(tmpdir(), "contrast-bench-"));
+  env.print = () => {};
+}
+
+/** Median wall time per point (ms) of `ascan samx 0 1 200 <exposure>` over `runs` runs. */
+export async function timePerPoint(exposure: number, runs = 5): Promise<number> {
+  const points = 201;
+  const times: number[] = [];
+  await runCommand(`ascan samx 0 1 20 ${exposure}`); // warm-up
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await runCommand(`ascan samx 0 1 ${points - 1} ${exposure}`);
+    times.push((performance.now() - t0) / points);
+  }
+  return median(times);
+}
+
+export async function benchScan(): Promise<Figure[]> {
+  await setupScanBench();
+  const dead = (await timePerPoint(0.01)) - 10;
+  const overhead = await timePerPoint(0);
+  return [
+    { name: "scan.dead_time_per_point_ms", value: +dead.toFixed(4), unit: "ms" },
+    { name: "scan.overhead_per_point_ms", value: +overhead.toFixed(4), unit: "ms" },
+  ];
+}
