@@ -4,6 +4,8 @@ import type { Figure } from "./scan.ts";
 type Group = () => Promise<Figure[]>;
 const groups: Record<string, () => Promise<Group>> = {
   scan: async () => (await import("./scan.ts")).benchScan,
+  liveplot: async () => (await import("./liveplot.ts")).benchLivePlot,
+  tango: async () => (await import("./tango.ts")).benchTango,
 };
 
 const only = process.argv.slice(2);

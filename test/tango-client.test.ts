@@ -78,6 +78,7 @@ describe("TangoRestClient against TangoTest", { skip: needsTango() }, () => {
     assert.deepEqual(await client.command(DEV, "DevVarDoubleArray", [1, 2.5]), [1, 2.5]);
     assert.equal(await client.command(DEV, "DevString", "hi"), "hi");
     assert.equal(await client.command(DEV, "DevVoid"), null);
+    assert.equal(await client.command(DEV, "State"), "RUNNING"); // DevState output as its name
   });
 
   test("attribute info", async () => {
@@ -99,6 +100,8 @@ describe("TangoRestClient against TangoTest", { skip: needsTango() }, () => {
     assert.equal(error.httpStatus, 404);
     const c = await rejection(client.command(DEV, "NoSuchCommand"));
     assert.match(c.error.message, /^sys\/tg_test\/1\/NoSuchCommand: command failed: .*not found/);
+    const m = await rejection(client.readAttributes(DEV, ["double_scalar", "no_value"]));
+    assert.match(m.error.message, /^sys\/tg_test\/1\/no_value: read failed: .*has not been updated \[API_AttrValueNotSet\]$/);
     const w = await rejection(client.writeAttribute(DEV, "double_scalar_w", "abc"));
     assert.match(w.error.message, /^sys\/tg_test\/1\/double_scalar_w: write failed: cannot write 'abc'/);
     assert.equal(w.error.httpStatus, 400);

@@ -5,7 +5,7 @@
  */
 import type { ScanMessage, ScanPoint } from "../messages.ts";
 import type { TypedArray } from "../../data/values.ts";
-import { asImage, asSpectrum, findReading, resolvePath, toNumber, type ImageSource } from "./reduce.ts";
+import { asImage, asSpectrum, findArrays, resolvePath, toNumber, type ImageSource } from "./reduce.ts";
 import type { ScanMeta, TraceStatus } from "./protocol.ts";
 
 export interface Trace {
@@ -108,17 +108,23 @@ export class ScanState {
     }
 
     // the latest spectrum and image: y's own reading first, else the first one in the point
-    const detectors = t.meta.motors.length ? Object.keys(data).filter((k) => !t.meta.motors.includes(k)) : Object.keys(data);
-    const spec = asSpectrum(yv);
-    const s = spec ? { path: this.y, value: spec } : findReading(data, detectors, asSpectrum);
-    if (s) {
-      this.spectrum = { uid: t.meta.uid, scannr: p.scannr, index: p.index, name: s.path, value: s.value };
+    let spec: { path: string; value: TypedArray } | null = null;
+    let img: { path: string; value: ImageSource } | null = null;
+    const ys = asSpectrum(yv);
+    const yi = ys ? null : asImage(yv);
+    if (ys) spec = { path: this.y, value: ys };
+    if (yi) img = { path: this.y, value: yi };
+    if (!spec || !img) {
+      const found = findArrays(data, t.meta.motors);
+      spec ??= found.spectrum;
+      img ??= found.image;
+    }
+    if (spec) {
+      this.spectrum = { uid: t.meta.uid, scannr: p.scannr, index: p.index, name: spec.path, value: spec.value };
       this.spectrumVersion++;
     }
-    const img = asImage(yv);
-    const f = img ? { path: this.y, value: img } : findReading(data, detectors, asImage);
-    if (f) {
-      this.frame = { uid: t.meta.uid, scannr: p.scannr, index: p.index, name: f.path, value: f.value };
+    if (img) {
+      this.frame = { uid: t.meta.uid, scannr: p.scannr, index: p.index, name: img.path, value: img.value };
       this.frameVersion++;
     }
   }

@@ -65,29 +65,35 @@ export function asImage(v: Value | undefined): ImageSource | null {
   return { data: v.data, shape: [...v.shape], height: s[0]!, width: s[1]! };
 }
 
+export interface Found<T> {
+  path: string;
+  value: T;
+}
+
 /**
- * Looks through a point for the first reading accepted by `pick`, walking into
- * dicts; detectors listed in `order` come first. Returns its path and value.
+ * The first 1-D and the first 2-D reading in a point, walking into dicts
+ * (paths like "xspress3/ch0"); the keys in `skip` (the motors) are left out.
  */
-export function findReading<T>(data: Record<string, Value>, order: readonly string[],
-  pick: (v: Value) => T | null): { path: string; value: T } | null {
-  const keys = [...order.filter((k) => Object.hasOwn(data, k)), ...Object.keys(data).filter((k) => !order.includes(k))];
-  const walk = (v: Value, path: string, depth: number): { path: string; value: T } | null => {
-    const got = pick(v);
-    if (got !== null) return { path, value: got };
-    if (depth < 4 && isDict(v)) {
-      for (const [k, sub] of Object.entries(v)) {
-        const r = walk(sub, `${path}/${k}`, depth + 1);
-        if (r) return r;
-      }
+export function findArrays(data: Record<string, Value>, skip: readonly string[]): { spectrum: Found<TypedArray> | null; image: Found<ImageSource> | null } {
+  let spectrum: Found<TypedArray> | null = null;
+  let image: Found<ImageSource> | null = null;
+  const walk = (v: Value, path: string, depth: number): void => {
+    if (typeof v !== "object" || v === null) return; // the common case: a number
+    if (!spectrum) {
+      const sp = asSpectrum(v);
+      if (sp) { spectrum = { path, value: sp }; return; }
     }
-    return null;
+    if (!image) {
+      const im = asImage(v);
+      if (im) { image = { path, value: im }; return; }
+    }
+    if (depth < 4 && isDict(v)) for (const k in v) walk(v[k]!, `${path}/${k}`, depth + 1);
   };
-  for (const k of keys) {
-    const r = walk(data[k]!, k, 0);
-    if (r) return r;
+  for (const k in data) {
+    if (!skip.includes(k)) walk(data[k]!, k, 0);
+    if (spectrum && image) break;
   }
-  return null;
+  return { spectrum, image };
 }
 
 export interface GreyFrame {

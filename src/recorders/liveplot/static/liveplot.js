@@ -199,6 +199,24 @@
   const CURRENT = "#1f6feb";
   const OLDER = ["#e8590c", "#2f9e44", "#ae3ec9", "#0c8599", "#f08c00", "#868e96"];
 
+  // axis styles shared by both charts; the y axis grows to fit its tick labels
+  const measure = document.createElement("canvas").getContext("2d");
+  function yAxisSize(u, values, axisIdx, cycleNum) {
+    if (cycleNum > 1 || !values) return (u.axes[axisIdx]._size) || 50;
+    measure.font = "12px system-ui, -apple-system, sans-serif";
+    const w = Math.max(0, ...values.map((v) => measure.measureText(String(v)).width));
+    return Math.ceil(w) + 14 + 26; // labels, ticks, and the axis title
+  }
+  const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+  function axis(scale, label, isY, integers) {
+    return {
+      scale, label, labelSize: 26, stroke: "#344054",
+      grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" },
+      ...(isY ? { size: yAxisSize } : {}),
+      ...(integers ? { incrs: INTEGER_STEPS } : {}),
+    };
+  }
+
   let chart = null;
   let chartKey = "";
   function chartSize(el, height) {
@@ -231,7 +249,8 @@
         stroke: color,
         width: isCur ? 2 : 1.25,
         alpha: isCur ? 1 : 0.55,
-        paths: uPlot.paths.linear(),
+        // scans over two motors (maps) get dots, not lines
+        paths: s.meta.map ? () => null : uPlot.paths.linear(),
         points: { show: false }, // mode 2 does not draw them: see drawMarkers
         facets: [{ scale: "x", auto: true }, { scale: "y", auto: true }],
       };
@@ -242,38 +261,38 @@
       legend: { live: false },
       cursor: { drag: { x: true, y: true } },
       scales: { x: { time: false, auto: true }, y: { auto: true } },
-      axes: [
-        { scale: "x", label: xLabel, labelSize: 26, stroke: "#344054", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
-        { scale: "y", label: model.hello.y, labelSize: 26, stroke: "#344054", size: 64, grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
-      ],
+      axes: [axis("x", xLabel, false, xLabel === "point"), axis("y", model.hello.y, true, false)],
       series,
       hooks: { draw: [drawMarkers] },
     }, data, el);
   }
 
-  /** Dots on the current scan's points, unless there are too many to see. */
+  /** Dots on the points: the current scan's when there are few, and every point of a map scan. */
   function drawMarkers(u) {
-    const si = u.series.length - 1;
-    const cur = current();
-    if (si < 1 || !cur || !cur.xs.length || u.series[si].label.indexOf("(current)") < 0) return;
-    const [xs, ys] = u.data[si];
-    if (xs.length > 300) return;
+    const shown = model.scans.filter((s) => s.xs.length > 0);
     const ctx = u.ctx;
-    const r = 2.5 * uPlot.pxRatio;
     ctx.save();
     ctx.beginPath();
     ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
     ctx.clip();
-    ctx.fillStyle = CURRENT;
-    ctx.beginPath();
-    for (let i = 0; i < xs.length; i++) {
-      if (!finite(xs[i]) || !finite(ys[i])) continue;
-      const x = u.valToPos(xs[i], "x", true);
-      const y = u.valToPos(ys[i], "y", true);
-      ctx.moveTo(x + r, y);
-      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    for (let si = 1; si < u.series.length; si++) {
+      const s = shown[si - 1];
+      const isCur = s === current();
+      const [xs, ys] = u.data[si];
+      if (!s || !(s.meta.map || (isCur && xs.length <= 300))) continue;
+      const r = (xs.length > 2000 ? 1.5 : 2.5) * uPlot.pxRatio;
+      ctx.globalAlpha = isCur ? 1 : 0.5;
+      ctx.fillStyle = u.series[si].stroke(u, si);
+      ctx.beginPath();
+      for (let i = 0; i < xs.length; i++) {
+        if (!finite(xs[i]) || !finite(ys[i])) continue;
+        const x = u.valToPos(xs[i], "x", true);
+        const y = u.valToPos(ys[i], "y", true);
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
+      }
+      ctx.fill();
     }
-    ctx.fill();
     ctx.restore();
   }
 
@@ -297,11 +316,8 @@
     spectrumChart = new uPlot({
       ...chartSize(el, 300),
       legend: { show: false },
-      scales: { x: { time: false } },
-      axes: [
-        { label: "channel", labelSize: 26, stroke: "#344054", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
-        { label: sp.name, labelSize: 26, stroke: "#344054", size: 64, grid: { stroke: "#eef0f3" }, ticks: { stroke: "#d0d5dd" } },
-      ],
+      scales: { x: { time: false }, y: { auto: true } },
+      axes: [axis("x", "channel", false, true), axis("y", sp.name, true, false)],
       series: [{ label: "channel" }, { label: sp.name, stroke: "#7048e8", width: 1.25, fill: "rgba(112,72,232,0.08)", points: { show: false } }],
     }, data, el);
   }
@@ -376,36 +392,41 @@
     const { ctx, w, h } = setupCanvas($("map"));
     const L = 62, R = 86, T = 10, B = 46;
     const pw = w - L - R, ph = h - T - B;
-    ctx.strokeStyle = "#d0d5dd";
-    ctx.strokeRect(L - 0.5, T - 0.5, pw + 1, ph + 1);
-    const n = s.a.length;
     ctx.font = "12px system-ui, sans-serif";
+    const n = s.a.length;
     if (!n) {
       ctx.fillStyle = "#667085";
       ctx.textAlign = "center";
       ctx.fillText("waiting for the first point…", L + pw / 2, T + ph / 2);
       return;
     }
-    let [alo, ahi] = minMax(s.a);
-    let [blo, bhi] = minMax(s.b);
+    const [alo, ahi] = minMax(s.a);
+    const [blo, bhi] = minMax(s.b);
     const [vlo, vhi] = minMax(s.ys);
-    // cell size: a grid (mesh) gets one cell per distinct position, anything else (spirals) squares of equal area
-    const total = Math.max(n, s.meta.npoints || 0);
-    let na = distinct(s.a, Math.max((ahi - alo) * 1e-6, 1e-12));
-    let nb = distinct(s.b, Math.max((bhi - blo) * 1e-6, 1e-12));
-    let cw, ch;
+    if (!finite(alo) || !finite(blo)) return;
+    const ra = ahi - alo, rb = bhi - blo;
+    // cell size in motor units: a mesh gets one cell per grid step; anything
+    // else (spirals, fermat) squares of about the area per point
+    const na = distinct(s.a, Math.max(ra * 1e-6, 1e-12));
+    const nb = distinct(s.b, Math.max(rb * 1e-6, 1e-12));
+    let sa, sb;
     if (na * nb <= 2 * n) {
-      if (na === 1 && nb > 1) na = Math.max(1, Math.round(total / nb));
-      if (nb === 1 && na > 1) nb = Math.max(1, Math.round(total / na));
-      cw = pw / na;
-      ch = ph / nb;
+      sa = na > 1 ? ra / (na - 1) : 0;
+      sb = nb > 1 ? rb / (nb - 1) : 0;
     } else {
-      cw = ch = Math.max(3, Math.sqrt((pw * ph) / total));
+      sa = sb = 0.9 * Math.sqrt(((ra || rb) * (rb || ra)) / Math.max(n, s.meta.npoints || 0));
     }
-    if (!(ahi > alo)) { alo -= 0.5; ahi += 0.5; }
-    if (!(bhi > blo)) { blo -= 0.5; bhi += 0.5; }
-    const px = (a) => L + cw / 2 + ((a - alo) / (ahi - alo)) * (pw - cw);
-    const py = (b) => T + ph - ch / 2 - ((b - blo) / (bhi - blo)) * (ph - ch);
+    if (!(sa > 0)) sa = sb > 0 ? sb : 1;
+    if (!(sb > 0)) sb = sa;
+    // the same scale on both axes (a circle stays round) unless that would squash it flat
+    const ea = ra + sa, eb = rb + sb;
+    let ka = pw / ea, kb = ph / eb;
+    if (Math.max(ka, kb) / Math.min(ka, kb) < 20) ka = kb = Math.min(ka, kb);
+    const dw = ea * ka, dh = eb * kb;
+    const ox = L + (pw - dw) / 2, oy = T + (ph - dh) / 2;
+    const px = (a) => ox + (a - alo + sa / 2) * ka;
+    const py = (b) => oy + dh - (b - blo + sb / 2) * kb;
+    const cw = sa * ka, ch = sb * kb;
     const span = vhi > vlo ? vhi - vlo : 1;
     for (let i = 0; i < n; i++) {
       const a = s.a[i], b = s.b[i], v = s.ys[i];
@@ -414,47 +435,49 @@
       // overlap by half a pixel so a mesh has no hairline gaps
       ctx.fillRect(px(a) - cw / 2 - 0.25, py(b) - ch / 2 - 0.25, cw + 0.5, ch + 0.5);
     }
+    ctx.strokeStyle = "#d0d5dd";
+    ctx.strokeRect(ox - 0.5, oy - 0.5, dw + 1, dh + 1);
     // axes
     ctx.fillStyle = "#344054";
     ctx.strokeStyle = "#98a2b3";
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    for (const t of ticks(alo, ahi, Math.max(2, Math.floor(pw / 80)))) {
+    for (const t of ticks(alo - sa / 2, ahi + sa / 2, Math.max(2, Math.floor(dw / 60)))) {
       const x = px(t);
-      ctx.beginPath(); ctx.moveTo(x, T + ph); ctx.lineTo(x, T + ph + 4); ctx.stroke();
-      ctx.fillText(fmt(t), x, T + ph + 6);
+      ctx.beginPath(); ctx.moveTo(x, oy + dh); ctx.lineTo(x, oy + dh + 4); ctx.stroke();
+      ctx.fillText(fmt(t), x, oy + dh + 6);
     }
     ctx.font = "bold 12px system-ui, sans-serif";
-    ctx.fillText(m1, L + pw / 2, T + ph + 26);
+    ctx.fillText(m1, ox + dw / 2, oy + dh + 26);
     ctx.font = "12px system-ui, sans-serif";
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    for (const t of ticks(blo, bhi, Math.max(2, Math.floor(ph / 60)))) {
+    for (const t of ticks(blo - sb / 2, bhi + sb / 2, Math.max(2, Math.floor(dh / 60)))) {
       const y = py(t);
-      ctx.beginPath(); ctx.moveTo(L - 4, y); ctx.lineTo(L, y); ctx.stroke();
-      ctx.fillText(fmt(t), L - 6, y);
+      ctx.beginPath(); ctx.moveTo(ox - 4, y); ctx.lineTo(ox, y); ctx.stroke();
+      ctx.fillText(fmt(t), ox - 6, y);
     }
     ctx.save();
-    ctx.translate(14, T + ph / 2);
+    ctx.translate(ox - 48, oy + dh / 2);
     ctx.rotate(-Math.PI / 2);
     ctx.textAlign = "center";
     ctx.font = "bold 12px system-ui, sans-serif";
     ctx.fillText(m2, 0, 0);
     ctx.restore();
     // colour bar
-    const cx = w - R + 18, cbw = 14;
-    for (let i = 0; i < ph; i++) {
-      ctx.fillStyle = viridis(1 - i / ph);
-      ctx.fillRect(cx, T + i, cbw, 1.5);
+    const cx = ox + dw + 18, cbw = 14;
+    for (let i = 0; i < dh; i++) {
+      ctx.fillStyle = viridis(1 - i / dh);
+      ctx.fillRect(cx, oy + i, cbw, 1.5);
     }
     ctx.strokeStyle = "#d0d5dd";
-    ctx.strokeRect(cx - 0.5, T - 0.5, cbw + 1, ph + 1);
+    ctx.strokeRect(cx - 0.5, oy - 0.5, cbw + 1, dh + 1);
     ctx.fillStyle = "#344054";
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
-    ctx.fillText(finite(vhi) ? fmt(vhi) : "", cx + cbw + 4, T);
+    ctx.fillText(finite(vhi) ? fmt(vhi) : "", cx + cbw + 4, oy);
     ctx.textBaseline = "bottom";
-    ctx.fillText(finite(vlo) ? fmt(vlo) : "", cx + cbw + 4, T + ph);
+    ctx.fillText(finite(vlo) ? fmt(vlo) : "", cx + cbw + 4, oy + dh);
   }
 
   function renderFrame() {
@@ -478,10 +501,12 @@
       img.data[4 * i + 3] = 255;
     }
     sctx.putImageData(img, 0, 0);
-    const scale = Math.min(w / f.width, h / f.height);
+    const scale = Math.min((w - 2) / f.width, (h - 2) / f.height);
     const dw = f.width * scale, dh = f.height * scale;
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(small, (w - dw) / 2, (h - dh) / 2, dw, dh);
+    ctx.strokeStyle = "#98a2b3";
+    ctx.strokeRect((w - dw) / 2 - 0.5, (h - dh) / 2 - 0.5, dw + 1, dh + 1);
   }
 
   window.addEventListener("resize", () => {
