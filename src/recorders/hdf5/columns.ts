@@ -70,7 +70,7 @@ class NumericColumn implements Sink {
       : dtype === "<f" ? bytesOf(new Float32Array(n).fill(NaN)) : new Uint8Array(this.rowBytes);
     const chunkRows = this.rowBytes >= CHUNK_BYTES ? 1 : Math.min(1000, Math.floor(CHUNK_BYTES / Math.max(1, this.rowBytes)));
     createDataset(parent, name, {
-      data: emptyOf(dtype), dtype, shape: [0, ...rowShape], maxshape: [null, ...rowShape],
+      data: emptyOf(dtype), dtype, shape: [0, ...rowShape], maxshape: [null, ...rowShape.map((n) => n || null)],
       chunks: [chunkRows, ...rowShape.map((n) => Math.max(1, n))], gzip,
     });
   }
