@@ -51,11 +51,15 @@ export abstract class Motor extends Gadget {
   abstract stop(): Promise<void>;
 
   async position(): Promise<number> {
-    return this.dialToUser(await this.dialPosition());
+    return this.dialToUser(await this.dial());
   }
 
   async dial(): Promise<number> {
-    return this.dialPosition();
+    try {
+      return await this.dialPosition();
+    } catch (e) {
+      throw named(this.name, e);
+    }
   }
 
   dialToUser(dial: number): number {
@@ -103,7 +107,7 @@ export abstract class Motor extends Gadget {
 
   /** Redefines the current position as `user`, changing only the offset. */
   async setPosition(user: number): Promise<void> {
-    this.offset = user - (await this.dialPosition()) * this.scaling;
+    this.offset = user - (await this.dial()) * this.scaling;
     this.changed();
   }
 
@@ -119,6 +123,6 @@ function fmt(x: number): string {
 /** Makes sure an error from a gadget says which gadget it came from. */
 export function named(name: string, e: unknown): Error {
   const err = e instanceof Error ? e : new Error(String(e));
-  if (!err.message.startsWith(name + ":") && !err.message.includes(`${name}:`)) err.message = `${name}: ${err.message}`;
+  if (!err.message.startsWith(name + ":")) err.message = `${name}: ${err.message}`;
   return err;
 }

@@ -33,6 +33,8 @@ export abstract class SoftwareScan implements MacroInstance {
   /** the motors' positions when the scan started */
   protected startPositions: number[] = [];
   scannr = -1;
+  /** points recorded so far in this run */
+  pointsDone = 0;
 
   constructor(public exposure: number) {}
 
@@ -57,7 +59,7 @@ export abstract class SoftwareScan implements MacroInstance {
 
     let status: ScanStatus = "failed";
     let error: unknown;
-    let done = 0;
+    this.pointsDone = 0;
     const told: Recorder[] = [];
     try {
       const header: ScanHeader = {
@@ -72,16 +74,16 @@ export abstract class SoftwareScan implements MacroInstance {
       }));
       await env.hooks.beforeScan?.(this);
       env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${positions.length} points, data in ${dir})`));
-      done = await this.loop(positions, group, recorders, signal);
+      await this.loop(positions, group, recorders, signal);
       status = "finished";
     } catch (e) {
       error = e;
       status = e instanceof AbortError || signal.aborted ? "interrupted" : "failed";
     }
-    return this.cleanUp({ status, error, done, group, told, signal: ctx.cleanupSignal });
+    return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal });
   }
 
-  private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<number> {
+  private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
     const table = new ScanTable();
     const t0 = performance.now();
     const hooks = env.hooks;
@@ -103,14 +105,16 @@ export abstract class SoftwareScan implements MacroInstance {
       data.dt = elapsed;
       const point: ScanPoint = { kind: "data", status: "running", scannr: this.scannr, index: i, data };
       await abortable(Promise.all(recorders.map((r) => r.send(point))), signal);
+      this.pointsDone = i + 1;
       if (i === 0) env.print(table.header(data));
-      env.print(table.row(i, data, (elapsed / (i + 1)) * (positions.length - i - 1)));
+      const left = (elapsed / (i + 1)) * (positions.length - i - 1);
+      env.print(table.row(i, data, left));
+      env.progress?.({ scannr: this.scannr, done: i + 1, total: positions.length, elapsed, left });
       throwIfAborted(signal);
     }
-    return positions.length;
   }
 
-  private async cleanUp(s: { status: ScanStatus; error: unknown; done: number; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal }): Promise<ScanResult> {
+  private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal }): Promise<ScanResult> {
     const problems: string[] = [];
     if (s.status !== "finished") {
       problems.push(...(await s.group.stop()));
@@ -132,10 +136,10 @@ export abstract class SoftwareScan implements MacroInstance {
     await Promise.resolve(env.hooks.afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
     for (const p of problems) env.print(chalk.red(`  ${p}`));
     const colour = s.status === "finished" ? chalk.green : s.status === "interrupted" ? chalk.yellow : chalk.red;
-    env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${s.done} points)`));
+    env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${this.pointsDone} points)`));
     if (s.status === "interrupted") throw s.error instanceof AbortError ? s.error : new AbortError();
     if (s.status === "failed") throw s.error;
-    return { scannr: this.scannr, status: s.status, points: s.done };
+    return { scannr: this.scannr, status: s.status, points: this.pointsDone };
   }
 
   private async goBack(problems: string[], signal?: AbortSignal): Promise<void> {

@@ -1,0 +1,33 @@
+/**
+ * A beamline made of the TangoTest device server, through the Tango REST API. Start
+ * TangoTest and the gateway first (docs/tango.md), then:
+ *   node --import tsx src/shell/cli.ts beamlines/tangotest.ts
+ * $CONTRAST_TANGO_REST is the REST base URL, $CONTRAST_TANGO_PORT the Tango port, and
+ * data go to $CONTRAST_DATA_DIR, else ./data.
+ */
+import { join } from "node:path";
+import {
+  env, TangoRestClient, TangoAttributeMotor, TangoAttributeDetector, DummyScheduler, MotorSnapshot, MotorMemorizer,
+} from "../src/index.ts";
+
+const tangoPort = Number(process.env.CONTRAST_TANGO_PORT ?? 10000);
+if (!Number.isInteger(tangoPort) || tangoPort <= 0) throw new Error(`CONTRAST_TANGO_PORT is not a port: ${process.env.CONTRAST_TANGO_PORT}`);
+const client = new TangoRestClient({
+  baseUrl: process.env.CONTRAST_TANGO_REST ?? "http://127.0.0.1:8080/tango/rest/v11",
+  tangoPort,
+});
+const device = "sys/tg_test/1";
+
+// motors
+new TangoAttributeMotor({ name: "dsw", client, device, attribute: "double_scalar_w", dialLimits: [-1000, 1000] });
+
+// detectors
+new TangoAttributeDetector({ name: "ds", client, device, attribute: "double_scalar" });
+new TangoAttributeDetector({ name: "ls", client, device, attribute: "long_scalar" });
+new TangoAttributeDetector({ name: "spec", client, device, attribute: "double_spectrum_ro" });
+
+// environment
+env.userLevel = 3;
+env.scheduler = new DummyScheduler();
+env.snapshot = new MotorSnapshot();
+new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));
