@@ -36,6 +36,8 @@ class Environment {
   scope: Record<string, unknown> = {};
   /** where macros print; the shell and tests may redirect it */
   print: (text: string) => void = (text) => void process.stdout.write(text + "\n");
+  /** set by the shell to show a scan's progress; the scan loop calls it after each point */
+  progress?: (p: { scannr: number; done: number; total: number; elapsed: number; left: number }) => void;
 
   get macros() {
     return macros;
