@@ -211,3 +211,17 @@ test("a pseudo detector with a bad expression fails before the scan starts", asy
   await assert.rejects(runCommand("ascan samx 0 1 1 0"), /bad: bad expression/);
   assert.equal(bl.rec.messages.length, 0);
 });
+
+test("absurd point counts are refused at once instead of hanging", async () => {
+  await assert.rejects(runCommand("ascan samx 0 1 1e308 0.1"), /intervals must be a whole number/);
+  await assert.rejects(runCommand("fermatscan samx samy 1 1 1e-300 0"), /too many/);
+  const saved = (await import("../src/scans/SoftwareScan.ts")).SoftwareScan;
+  const before = saved.maxPoints;
+  saved.maxPoints = 100;
+  try {
+    await assert.rejects(runCommand("loopscan 101 0"), /more than 100 points: scan not started/);
+  } finally {
+    saved.maxPoints = before;
+  }
+  assert.equal(bl.rec.messages.length, 0);
+});

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
-import h5wasm from "h5wasm/node";
+import type { Dataset, File } from "h5wasm/node";
 import type { DataId, DetectorOptions } from "./Detector.ts";
 import { SimulatedDetector } from "./SimulatedDetector.ts";
 import type { Link } from "../data/values.ts";
@@ -12,8 +12,8 @@ import type { Link } from "../data/values.ts";
  */
 export class DummyWritingDetector extends SimulatedDetector {
   readonly shape: [number, number];
-  private file: InstanceType<typeof h5wasm.File> | null = null;
-  private dataset: InstanceType<typeof h5wasm.Dataset> | null = null;
+  private file: File | null = null;
+  private dataset: Dataset | null = null;
   private fileName = "";
   private frameCount = 0;
   static readonly datasetPath = "entry/data/data";
@@ -27,6 +27,8 @@ export class DummyWritingDetector extends SimulatedDetector {
     await super.prepare(acqTime, dataId, nStarts);
     await this.finish();
     if (!dataId) return;
+    // h5wasm compiles a large WebAssembly module: load it on the first scan, not at start-up
+    const { default: h5wasm } = await import("h5wasm/node");
     await h5wasm.ready;
     mkdirSync(dataId.path, { recursive: true });
     this.fileName = join(dataId.path, `scan_${String(dataId.scannr).padStart(6, "0")}_${this.name}.h5`);

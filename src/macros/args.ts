@@ -18,7 +18,7 @@ export function asPositive(a: Arg | undefined, what: string): number {
 
 export function asInt(a: Arg | undefined, what: string, min = 0): number {
   const n = asNumber(a, what);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${what} must be a whole number >= ${min} (got ${show(a)})`);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${what} must be a whole number >= ${min} (got ${show(a)})`);
   return n;
 }
 

@@ -41,7 +41,7 @@ export function lookupMacro(name: string): Macro {
  * macro's result (also kept in `env.lastMacroResult`). Bad arguments reject
  * with a MacroLineError carrying the usage, before anything has been done.
  */
-export async function runCommand(line: string, opts: { signal?: AbortSignal } = {}): Promise<unknown> {
+export async function runCommand(line: string, opts: { signal?: AbortSignal; cleanupSignal?: AbortSignal } = {}): Promise<unknown> {
   const parsed = macroName(line);
   if (!parsed) throw new MacroLineError(`not a macro line: ${JSON.stringify(line)}`);
   const m = lookupMacro(parsed.name);
@@ -55,7 +55,7 @@ export async function runCommand(line: string, opts: { signal?: AbortSignal } = 
   }
   const signal = opts.signal ?? new AbortController().signal;
   try {
-    const result = await instance.run({ line: line.trim().replace(/^%/, ""), signal });
+    const result = await instance.run({ line: line.trim().replace(/^%/, ""), signal, cleanupSignal: opts.cleanupSignal });
     env.lastMacroResult = result;
     return result;
   } catch (e) {

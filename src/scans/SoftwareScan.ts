@@ -36,6 +36,9 @@ export abstract class SoftwareScan implements MacroInstance {
   /** points recorded so far in this run */
   pointsDone = 0;
 
+  /** A scan with more points than this is refused (it would take days and fill memory). */
+  static maxPoints = 10_000_000;
+
   constructor(public exposure: number) {}
 
   /** Yields the positions to visit, in order. `this.startPositions` is known here. */
@@ -169,6 +172,7 @@ export abstract class SoftwareScan implements MacroInstance {
     const out: number[][] = [];
     let i = 0;
     for (const p of this.generatePositions()) {
+      if (i >= SoftwareScan.maxPoints) throw new Error(`more than ${SoftwareScan.maxPoints} points: scan not started`);
       const row = this.motors.map((m) => {
         const x = p[m.name];
         if (typeof x !== "number" || Number.isNaN(x)) throw new Error(`point ${i}: no position for ${m.name}`);

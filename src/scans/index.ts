@@ -3,3 +3,4 @@ export { AScan, DScan } from "./AScan.ts";
 export { Mesh, DMesh } from "./Mesh.ts";
 export { ListScan, LoopScan } from "./ListScan.ts";
 export { SpiralScan, FermatScan } from "./spirals.ts";
+import "./tweak.ts";

@@ -51,6 +51,8 @@ export class FermatScan extends SoftwareScan {
     this.widths = [asPositive(w1, "width1"), asPositive(w2, "width2")];
     this.step = asPositive(step, "stepsize");
     if (this.step === 0) throw new UsageError("stepsize must be above 0");
+    const estimate = (Math.hypot(this.widths[0], this.widths[1]) / 2 / (this.step * 0.57)) ** 2;
+    if (estimate > SoftwareScan.maxPoints) throw new UsageError(`about ${estimate.toExponential(1)} points: too many (at most ${SoftwareScan.maxPoints})`);
   }
 
   protected *generatePositions(): Iterable<Position> {

@@ -92,7 +92,8 @@ async function main(): Promise<void> {
     process.exit(code);
   }
   const { startShell } = await import("./repl.ts");
-  await startShell();
+  await startShell({ beforeClose: shutdown });
+  process.exit(0);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -1,6 +1,197 @@
+/**
+ * The interactive shell: Node's REPL, where a line whose first word is a
+ * macro runs that macro and anything else is JavaScript (with top-level
+ * await). Lines run one at a time; Ctrl-C interrupts the one running.
+ */
+import repl, { type REPLEval, type REPLServer, type ReplOptions } from "node:repl";
+import { once, type EventEmitter } from "node:events";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { AsyncCompleter } from "node:readline";
 import { env } from "../environment/env.ts";
+import { Motor } from "../motors/Motor.ts";
+import { Detector } from "../detectors/Detector.ts";
+import { errorText } from "./errors.ts";
+import { InputGate } from "./InputGate.ts";
+import { LineRunner, isMacroCall } from "./LineRunner.ts";
+import { StatusLine } from "./StatusLine.ts";
+import { shellCompleter } from "./completion.ts";
+import { addGadgets, fillScope } from "./scope.ts";
 
-/** The interactive shell. */
-export async function startShell(): Promise<void> {
-  env.print("The interactive shell is not there yet; run macro lines with: contrast [SETUP] -c 'LINE'");
+/** REPLServer members the shell replaces, which Node's types call read-only or do not declare. */
+interface ReplInternals {
+  eval: REPLEval;
+  completer: AsyncCompleter;
+  close(): void;
+  lastError: unknown;
+  _domain: EventEmitter;
+  _flushing?: boolean;
+}
+
+export interface ShellOptions extends ReplOptions {
+  historySize?: number;
+  /** runs before the REPL closes (Ctrl-D, .exit, end of input): stop the recorders here */
+  beforeClose?: () => Promise<void>;
+}
+
+/** `[12] contrast> `: the number the next scan will get. */
+export function promptText(colour: boolean): string {
+  let next: string;
+  try {
+    next = String(env.nextScanId);
+  } catch {
+    next = "?";
+  }
+  return colour ? `\x1b[36m[${next}]\x1b[0m contrast> ` : `[${next}] contrast> `;
+}
+
+/**
+ * Runs Node's eval with nobody listening to SIGINT. Its SIGINT watchdog
+ * (breakEvalOnSigint, which lets Ctrl-C stop a runaway `while (true)`) does
+ * not work while a listener is there, and when it stops it leaves a handler
+ * behind that kills the process on the next SIGINT; listening afresh
+ * afterwards puts Node's own handler back.
+ */
+function withoutSigintListeners(run: () => void): void {
+  const listeners = process.listeners("SIGINT");
+  process.removeAllListeners("SIGINT");
+  try {
+    run();
+  } finally {
+    for (const l of listeners) process.on("SIGINT", l);
+  }
+}
+
+/**
+ * Opens the shell's REPL on `options.input` (default stdin). `start` is
+ * Node's repl.start, passed in when that has been replaced (interactive.ts).
+ */
+export function openRepl(options: ShellOptions = {}, start: typeof repl.start = repl.start): REPLServer {
+  const { beforeClose, ...replOptions } = options;
+  const source = (options.input ?? process.stdin) as NodeJS.ReadStream;
+  const output = (options.output ?? process.stdout) as NodeJS.WriteStream;
+  const terminal = options.terminal ?? Boolean(output.isTTY && source.isTTY);
+  const runner = new LineRunner(() => gate.release());
+  const gate = new InputGate(source, () => runner.interrupt());
+  const status = new StatusLine(output);
+
+  const startOptions: ReplOptions & { historySize: number } = {
+    ...replOptions,
+    prompt: promptText(terminal),
+    input: gate,
+    output,
+    terminal,
+    useGlobal: true,
+    ignoreUndefined: true,
+    breakEvalOnSigint: true,
+    preview: false,
+    historySize: options.historySize ?? 1000,
+  };
+  const r = start(startOptions);
+  const internals = r as unknown as ReplInternals;
+
+  const javascript = internals.eval;
+  internals.eval = (code, context, file, callback) => {
+    // called with the error only, the REPL prints nothing and leaves `_` alone
+    const finished = callback as (err: Error | null) => void;
+    addGadgets(context);
+    if (isMacroCall(code)) {
+      void runner.runMacro(code.trim()).then(() => {
+        status.clear();
+        finished(null);
+      });
+      return;
+    }
+    void runner.runJavascript((done) => withoutSigintListeners(() => javascript.call(r, code, context, file, done))).then(({ err, result }) => {
+      status.clear();
+      if (!err) return callback(null, result);
+      if (err instanceof repl.Recoverable) return finished(err); // an open bracket: read on
+      internals.lastError = err;
+      env.print(errorText(err));
+      finished(null);
+    });
+  };
+
+  // Node reports errors thrown in REPL code through its domain, with a stack: one line instead
+  internals._domain.removeAllListeners("error");
+  internals._domain.on("error", (e: unknown) => {
+    if (runner.failJavascript(e)) return;
+    env.print(errorText(e));
+    if (!gate.busy) r.displayPrompt(true);
+  });
+
+  r.prependListener("line", () => gate.hold());
+  r.on("line", () => {
+    if (!runner.busy) gate.release();
+  });
+
+  const display = r.displayPrompt.bind(r);
+  r.displayPrompt = (preserveCursor?: boolean) => {
+    r.setPrompt(promptText(terminal));
+    display(preserveCursor);
+  };
+
+  internals.completer = shellCompleter(internals.completer);
+
+  // Ctrl-C as a signal (no terminal, or `kill -INT`): as if typed
+  const onSignal = () => {
+    if (gate.busy && runner.interrupt()) return;
+    r.emit("SIGINT");
+  };
+  // errors from nowhere in particular (a timer in a gadget): one line, never a crash
+  const onStray = (e: unknown) => {
+    if (!closing) env.print(errorText(e));
+  };
+  // the terminal went away or we are told to stop: close as on Ctrl-D, so that the recorders close their files
+  const onHangup = () => internals.close();
+  output.on("error", onHangup);
+  process.on("SIGINT", onSignal);
+  process.on("SIGHUP", onHangup);
+  process.on("SIGTERM", onHangup);
+  process.on("uncaughtException", onStray);
+  process.on("unhandledRejection", onStray);
+
+  const close = internals.close.bind(r);
+  let closing = false;
+  internals.close = () => {
+    if (closing) return;
+    closing = true;
+    gate.detach();
+    process.off("SIGINT", onSignal);
+    process.off("SIGHUP", onHangup);
+    process.off("SIGTERM", onHangup);
+    void (async () => {
+      try {
+        await beforeClose?.();
+      } catch (e) {
+        env.print(errorText(e));
+      }
+      if (internals._flushing) await once(r, "flushHistory");
+      try {
+        close();
+      } catch {
+        r.emit("exit"); // the terminal is gone; whoever waits for the end must still hear of it
+      }
+      process.off("uncaughtException", onStray);
+      process.off("unhandledRejection", onStray);
+    })();
+  };
+
+  status.install();
+  env.scope = r.context as Record<string, unknown>;
+  fillScope(env.scope, runner.runCommand);
+  return r;
+}
+
+/** `contrast [SETUP]`: the shell, with history in ~/.contrast_history ($CONTRAST_HISTORY). Resolves when it closes. */
+export async function startShell(options: { beforeClose?: () => Promise<void> } = {}): Promise<void> {
+  const motors = Motor.getInstances().filter((m) => m.userLevel <= env.userLevel).length;
+  const detectors = Detector.getInstances().filter((d) => d.userLevel <= env.userLevel).length;
+  env.print(`contrast: ${motors} motors, ${detectors} detectors. lsmac lists the macros, help NAME (or NAME?) explains one, Ctrl-D leaves.`);
+  const r = openRepl({ beforeClose: options.beforeClose });
+  const history = process.env.CONTRAST_HISTORY ?? join(homedir(), ".contrast_history");
+  r.setupHistory(history, (err) => {
+    if (err) env.print(`history is not kept: ${err.message}`);
+  });
+  await once(r, "exit");
 }

@@ -1,0 +1,58 @@
+import { env } from "../environment/env.ts";
+import { formatDuration } from "../scans/table.ts";
+
+type Progress = Parameters<NonNullable<typeof env.progress>>[0];
+
+const CLEAR = "\r\x1b[K";
+
+/**
+ * A scan's progress shown on one line under its table, on a terminal only:
+ * every line the scan prints goes above it, and it is redrawn after each.
+ */
+export class StatusLine {
+  private last: { p: Progress; at: number } | null = null;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  /** Routes `env.print` and `env.progress` through this line (does nothing without a terminal). */
+  install(): void {
+    if (!this.out.isTTY) return;
+    const print = env.print;
+    env.print = (text) => {
+      if (!this.last) return print(text);
+      this.out.write(CLEAR);
+      print(text);
+      this.draw();
+    };
+    env.progress = (p) => this.update(p);
+  }
+
+  update(p: Progress): void {
+    this.last = { p, at: performance.now() };
+    // elapsed and time left keep counting between points
+    this.ticker ??= setInterval(() => this.draw(), 1000).unref();
+    this.draw();
+  }
+
+  /** Removes the line (the macro is over). */
+  clear(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    if (this.last) this.out.write(CLEAR);
+    this.last = null;
+  }
+
+  private draw(): void {
+    if (!this.last) return;
+    const { p, at } = this.last;
+    const since = (performance.now() - at) / 1000;
+    const width = Math.max(10, (this.out.columns ?? 80) - 1);
+    const share = p.total ? p.done / p.total : 0;
+    const bar = 20;
+    const filled = Math.round(share * bar);
+    const text = `  scan #${p.scannr} [${"#".repeat(filled)}${".".repeat(bar - filled)}] ${p.done}/${p.total}`
+      + `  elapsed ${formatDuration(p.elapsed + since)}  left ${formatDuration(Math.max(0, p.left - since))}`;
+    this.out.write(`${CLEAR}\x1b[2m${text.slice(0, width)}\x1b[0m`);
+  }
+}
