@@ -1,11 +1,13 @@
 /**
  * The simulated beamline: the paper's Fig. 1b and a bit more. Needs nothing
- * but Node. Data go to $CONTRAST_DATA_DIR, else ./data.
+ * but Node. Data go to $CONTRAST_DATA_DIR, else ./data; the stream is
+ * published on $CONTRAST_STREAM, else tcp://127.0.0.1:5556.
  */
 import { join } from "node:path";
 import {
   env, DummyMotor, DummyDetector, Dummy1dDetector, Dummy2dDetector, DummyDictDetector,
   DummyWritingDetector, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
+  Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS,
 } from "../src/index.ts";
 
 // motors
@@ -31,3 +33,14 @@ env.userLevel = 3;
 env.scheduler = new DummyScheduler();
 env.snapshot = new MotorSnapshot();
 new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));
+
+// recorders, each in a process of its own: one HDF5 file per scan, and the ZeroMQ stream
+const h5rec = new Hdf5Recorder({ name: "h5rec" });
+const stream = new StreamRecorder({ name: "stream", address: process.env.CONTRAST_STREAM || DEFAULT_STREAM_ADDRESS });
+await Promise.all([
+  h5rec.start(),
+  stream.start().catch((e: unknown) => {
+    stream.active = false; // a busy port should not stop the beamline: scans go on without the stream
+    env.print(`warning: ${e instanceof Error ? e.message : String(e)}; going on without the stream`);
+  }),
+]);

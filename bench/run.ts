@@ -4,8 +4,10 @@ import type { Figure } from "./scan.ts";
 type Group = () => Promise<Figure[]>;
 const groups: Record<string, () => Promise<Group>> = {
   scan: async () => (await import("./scan.ts")).benchScan,
+  shell: async () => (await import("./shell.ts")).benchShell,
   liveplot: async () => (await import("./liveplot.ts")).benchLivePlot,
   tango: async () => (await import("./tango.ts")).benchTango,
+  recorders: async () => (await import("./recorders.ts")).benchRecorders,
 };
 
 const only = process.argv.slice(2);

@@ -71,6 +71,8 @@ export class Dummy2dDetector extends SimulatedDetector {
   readonly shape: [number, number];
   signal: Signal;
   private base: Float32Array;
+  /** the last frame and its scale: a steady signal gives the same frame, copied (fast) rather than recomputed */
+  private last: { scale: number; frame: Uint16Array } | null = null;
   private liveTimer: NodeJS.Timeout | null = null;
   /** the newest frame taken in live mode */
   lastFrame: NdArray | null = null;
@@ -91,9 +93,13 @@ export class Dummy2dDetector extends SimulatedDetector {
 
   protected reading(): NdArray {
     const scale = Math.min(65535, this.signal() * this.acqTime * 100);
-    const frame = new Uint16Array(this.base.length);
-    for (let i = 0; i < frame.length; i++) frame[i] = this.base[i] * scale;
-    return ndarray(frame, [...this.shape]);
+    if (this.last?.scale !== scale) {
+      const base = this.base;
+      const frame = new Uint16Array(base.length);
+      for (let i = 0; i < frame.length; i++) frame[i] = base[i] * scale;
+      this.last = { scale, frame };
+    }
+    return ndarray(this.last.frame.slice(), [...this.shape]);
   }
 
   get live(): boolean {

@@ -140,7 +140,15 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
   };
   // errors from nowhere in particular (a timer in a gadget): one line, never a crash
   const onStray = (e: unknown) => {
-    if (!closing) env.print(errorText(e));
+    // a write to a terminal that hung up fails (EIO/EPIPE): close instead of printing again, or this loops
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    if (code === "EIO" || code === "EPIPE" || code === "ERR_STREAM_DESTROYED") return internals.close();
+    if (closing) return;
+    try {
+      env.print(errorText(e));
+    } catch {
+      internals.close();
+    }
   };
   // the terminal went away or we are told to stop: close as on Ctrl-D, so that the recorders close their files
   const onHangup = () => internals.close();

@@ -122,9 +122,13 @@ export class Hdf5ScanWriter {
     if (point.scannr !== this.header.scannr) throw new Error(`point of scan ${point.scannr} sent to the file of scan ${this.header.scannr}`);
     if (!Number.isInteger(point.index) || point.index < this.rows)
       throw new Error(`${this.fileName}: point index ${point.index} after ${this.rows} points`);
-    this.measurement.appendAll(point.index, point.data);
-    this.rows = point.index + 1;
-    this.dirty = true;
+    try {
+      this.measurement.appendAll(point.index, point.data);
+    } finally {
+      // even a point that failed half-way counts, so that close() can pad every column to the same length
+      this.rows = point.index + 1;
+      this.dirty = true;
+    }
     if (!this.plotDone) this.tryPlot();
     const age = Date.now() - this.lastFlush;
     if (age >= this.flushIntervalMs) this.flush();

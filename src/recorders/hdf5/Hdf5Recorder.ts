@@ -1,0 +1,24 @@
+import { ProcessRecorder, type ProcessRecorderOptions } from "../process/ProcessRecorder.ts";
+
+export interface Hdf5RecorderOptions extends ProcessRecorderOptions {
+  /** detectors whose datasets are gzip-compressed */
+  gzip?: string[];
+  /** flush at least this often while points arrive (default 500 ms) */
+  flushIntervalMs?: number;
+}
+
+/**
+ * Writes each scan to `<scan directory>/<scan number, 6 digits>.h5`, from a
+ * process of its own (see hdf5Child.ts and Hdf5ScanWriter.ts for the layout).
+ * Never overwrites a file: the scan is refused instead.
+ */
+export class Hdf5Recorder extends ProcessRecorder {
+  constructor(opts: Hdf5RecorderOptions) {
+    super(opts, {
+      module: new URL("./hdf5Child.ts", import.meta.url),
+      // half a second: the file then holds every point the shell printed a second ago, even if
+      // this process runs a little behind the shell
+      options: { gzip: opts.gzip ?? [], flushIntervalMs: opts.flushIntervalMs ?? 500 },
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import chalk from "chalk";
+import { env } from "../environment/env.ts";
+import { Detector } from "../detectors/Detector.ts";
+import { Motor } from "../motors/Motor.ts";
+import { defineMacro, UsageError, type Arg, type Kwargs } from "../macros/registry.ts";
+import { arity, asInt, asString, show } from "../macros/args.ts";
+import { Recorder } from "./Recorder.ts";
+import { ProcessRecorder } from "./process/ProcessRecorder.ts";
+import { LivePlotRecorder } from "./liveplot/LivePlotRecorder.ts";
+
+export interface RecorderRow {
+  name: string;
+  kind: string;
+  active: boolean;
+  alive: boolean;
+  /** the recorder's process, while it runs */
+  pid?: number;
+  /** why it is not running (dead, stopped, not started) */
+  reason?: string;
+  backlog?: { points: number; bytes: number };
+  writes: string;
+}
+
+function backlogText(b: RecorderRow["backlog"]): string {
+  if (!b) return "-";
+  return b.bytes >= 1e6 ? `${b.points} (${(b.bytes / 1e6).toFixed(0)} MB)` : String(b.points);
+}
+
+defineMacro("lsrec", `
+    lsrec
+    Lists the recorders, with * before the active ones: kind, alive (and its
+    process id) or dead (and why), points not yet stored (backlog), and what
+    each writes: file, stream address or live plot URL. A dead one restarts
+    with \`await <name>.start()\`.`,
+  (args) => {
+    arity(args, 0);
+    const rows: RecorderRow[] = Recorder.getInstances().sort((a, b) => a.name.localeCompare(b.name)).map((r) => ({
+      name: r.name, kind: r.constructor.name, active: r.active, alive: r.isAlive(),
+      ...(r.isAlive() ? {} : { reason: r.deathReason() ?? "stopped" }),
+      ...(r instanceof ProcessRecorder ? { backlog: r.backlog(), ...(r.pid ? { pid: r.pid } : {}) } : {}),
+      writes: r.describe(),
+    }));
+    const state = (r: RecorderRow) => (r.alive ? `alive${r.pid ? `, pid ${r.pid}` : ""}` : r.reason === "stopped" || r.reason === "not started" ? r.reason : `dead: ${r.reason}`);
+    const w = (f: (r: RecorderRow) => string, min: number) => Math.max(min, ...rows.map((r) => f(r).length)) + 2;
+    const [wn, wk, ws, wb] = [w((r) => r.name, 4), w((r) => r.kind, 4), w(state, 5), w((r) => backlogText(r.backlog), 7)];
+    const lines = [chalk.bold("  " + "name".padEnd(wn) + "kind".padEnd(wk) + "state".padEnd(ws) + "backlog".padEnd(wb) + "writes")];
+    for (const r of rows) {
+      const s = state(r).padEnd(ws);
+      lines.push(`${r.active ? "* " : "  "}${r.name.padEnd(wn)}${r.kind.padEnd(wk)}${r.alive ? s : chalk.red(s)}${backlogText(r.backlog).padEnd(wb)}${r.writes}`);
+    }
+    for (const r of rows) if (!r.alive && r.backlog) lines.push(chalk.dim(`${r.name} is ${state(r)}; start it with: await ${r.name}.start()`));
+    env.print(lines.join("\n"));
+    return rows;
+  });
+
+/** y: a detector, or "detector/key" into a dict reading. */
+function plotY(a: Arg | undefined): string {
+  if (a instanceof Detector) return a.name;
+  const s = typeof a === "string" ? a : undefined;
+  const det = s?.split("/")[0];
+  if (s === undefined || !det || !(Detector.getInstances().some((d) => d.name === det)) || !/^[^/]+\/[^/]+/.test(s))
+    throw new UsageError(`y must be a detector or detector/key (got ${show(a)})`);
+  return s;
+}
+
+function plotX(a: Arg): string {
+  if (a instanceof Motor) return a.name;
+  throw new UsageError(`x must be a motor (got ${show(a)}); leave it out to plot against the point number`);
+}
+
+function liveplotOptions(kwargs: Kwargs): { host?: string; port?: number } {
+  for (const k of Object.keys(kwargs)) if (k !== "port" && k !== "host") throw new UsageError(`unknown keyword ${k}= (port= and host= are known)`);
+  return {
+    ...(kwargs.port !== undefined ? { port: asInt(kwargs.port, "port") } : {}),
+    ...(kwargs.host !== undefined ? { host: asString(kwargs.host, "host") } : {}),
+  };
+}
+
+defineMacro("liveplot", `
+    liveplot [<x>] <y> [port=N] [host=ADDRESS]
+    Plots <y> (a detector, or detector/key in a dict reading) against the motor
+    <x> (default: the point number) in a web page, live, during this and the
+    next scans. Replaces the previous live plot. Serves 127.0.0.1 on a free port
+    unless told otherwise. Prints and returns the page's address.`,
+  async (args, kwargs) => {
+    arity(args, 1, 2);
+    const y = plotY(args[args.length - 1]);
+    const x = args.length === 2 ? plotX(args[0]) : undefined;
+    const opts = liveplotOptions(kwargs);
+    for (const old of LivePlotRecorder.getInstances()) {
+      old.dispose();
+      await old.stop();
+    }
+    const rec = new LivePlotRecorder({ name: "liveplot", y, ...(x ? { x } : {}), ...opts });
+    try {
+      await rec.start();
+    } catch (e) {
+      rec.dispose();
+      throw e;
+    }
+    env.print(`live plot at ${rec.url}`);
+    return rec.url;
+  });
