@@ -37,10 +37,9 @@ new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));
 // recorders, each in a process of its own: one HDF5 file per scan, and the ZeroMQ stream
 const h5rec = new Hdf5Recorder({ name: "h5rec" });
 const stream = new StreamRecorder({ name: "stream", address: process.env.CONTRAST_STREAM || DEFAULT_STREAM_ADDRESS });
-await Promise.all([
-  h5rec.start(),
-  stream.start().catch((e: unknown) => {
-    stream.active = false; // a busy port should not stop the beamline: scans go on without the stream
-    env.print(`warning: ${e instanceof Error ? e.message : String(e)}; going on without the stream`);
-  }),
-]);
+// started in the background so the prompt comes at once; a scan waits until they are ready
+h5rec.start().catch((e: unknown) => env.print(`warning: ${e instanceof Error ? e.message : String(e)}; scans are refused until it runs (lsrec)`));
+stream.start().catch((e: unknown) => {
+  stream.active = false; // a busy port should not stop the beamline: scans go on without the stream
+  env.print(`warning: ${e instanceof Error ? e.message : String(e)}; going on without the stream`);
+});

@@ -21,6 +21,8 @@ export abstract class Recorder extends Gadget {
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
+  /** Settles once a start under way has succeeded or failed; scans wait for it. */
+  async started(): Promise<void> {}
 
   /** One line for `lsrec`. */
   describe(): string { return ""; }

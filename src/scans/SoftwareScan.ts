@@ -49,6 +49,8 @@ export abstract class SoftwareScan implements MacroInstance {
     const description = ctx.line ?? `${this.constructor.name.toLowerCase()}`;
     const detectors = Detector.getInstances().filter((d) => d.active);
     const group = new DetectorGroup(detectors);
+    // recorders still starting are waited for (a failed start may deactivate one, so filter after)
+    await Promise.all(Recorder.getInstances().filter((r) => r.active).map((r) => r.started()));
     const recorders = Recorder.getInstances().filter((r) => r.active);
 
     await this.refuseIfBusy(group, recorders);

@@ -107,6 +107,10 @@ export abstract class ProcessRecorder extends Recorder {
     return this.starting;
   }
 
+  override async started(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => {});
+  }
+
   private async launch(): Promise<void> {
     this.state = "starting";
     let proc: RecorderProcess;
