@@ -1,4 +1,5 @@
-import type { DataId, Detector } from "./Detector.ts";
+import { Detector, type DataId } from "./Detector.ts";
+import { abortable } from "../util/abort.ts";
 import { PseudoDetector } from "./PseudoDetector.ts";
 import { named } from "../motors/Motor.ts";
 import type { Value } from "../data/values.ts";
@@ -72,4 +73,23 @@ export class DetectorGroup {
 async function settleAll(ps: Promise<unknown>[]): Promise<string[]> {
   const results = await Promise.allSettled(ps);
   return results.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+}
+
+/** Counts once with every active detector (ct, tweak): nothing is recorded. */
+export async function countOnce(exposure: number, signal?: AbortSignal): Promise<Record<string, Value>> {
+  const group = new DetectorGroup(Detector.getInstances().filter((d) => d.active));
+  const busy = group.busy();
+  if (busy.length) throw new Error(`${busy.map((d) => d.name).join(", ")} busy`);
+  try {
+    await group.prepare(exposure, null, 1);
+    await group.arm();
+    await group.start();
+    await abortable(group.done(), signal);
+    return await group.read();
+  } catch (e) {
+    await group.stop();
+    throw e;
+  } finally {
+    await group.finish();
+  }
 }

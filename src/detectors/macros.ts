@@ -2,10 +2,9 @@ import chalk from "chalk";
 import { env } from "../environment/env.ts";
 import { defineMacro, UsageError, type Arg } from "../macros/registry.ts";
 import { arity, asDetector, asPositive } from "../macros/args.ts";
-import { abortable } from "../util/abort.ts";
 import { formatValue } from "../scans/table.ts";
 import { Detector, isLiveDetector } from "./Detector.ts";
-import { DetectorGroup } from "./DetectorGroup.ts";
+import { countOnce } from "./DetectorGroup.ts";
 
 function visibleDetectors(): Detector[] {
   return Detector.getInstances().filter((d) => d.userLevel <= env.userLevel).sort((a, b) => a.name.localeCompare(b.name));
@@ -55,24 +54,9 @@ defineMacro("ct", `
   async (args, _kw, ctx) => {
     arity(args, 0, 1);
     const t = args.length ? asPositive(args[0], "exp_time") : 1;
-    const group = new DetectorGroup(Detector.getInstances().filter((d) => d.active));
-    const busy = group.busy();
-    if (busy.length) throw new Error(`${busy.map((d) => d.name).join(", ")} busy`);
-    try {
-      await group.prepare(t, null, 1);
-      await group.arm();
-      await group.start();
-      await abortable(group.done(), ctx.signal);
-      const readings = await group.read();
-      const lines = Object.entries(readings).map(([k, v]) => `${k.padStart(12)} : ${formatValue(v)}`);
-      env.print(lines.join("\n"));
-      return readings;
-    } catch (e) {
-      await group.stop();
-      throw e;
-    } finally {
-      await group.finish();
-    }
+    const readings = await countOnce(t, ctx.signal);
+    env.print(Object.entries(readings).map(([k, v]) => `${k.padStart(12)} : ${formatValue(v)}`).join("\n"));
+    return readings;
   });
 
 function liveDetector(args: Arg[]): Detector & ReturnType<typeof asLive> {

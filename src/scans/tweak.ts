@@ -3,9 +3,7 @@ import { env } from "../environment/env.ts";
 import { defineMacro, UsageError, type Arg, type MacroContext } from "../macros/registry.ts";
 import { arity, asMotor, asNumber, asPositive, show } from "../macros/args.ts";
 import { LimitError, Motor } from "../motors/Motor.ts";
-import { Detector } from "../detectors/Detector.ts";
-import { DetectorGroup } from "../detectors/DetectorGroup.ts";
-import type { Value } from "../data/values.ts";
+import { countOnce } from "../detectors/DetectorGroup.ts";
 import { AbortError, abortable } from "../util/abort.ts";
 import { CTRL_C, captureKeys } from "../shell/keys.ts";
 import { fmtNumber, formatValue } from "./table.ts";
@@ -39,28 +37,9 @@ function axesFrom(args: Arg[]): { axes: Axis[]; exposure: number } {
   return { axes, exposure: i < args.length ? asPositive(args[i], "exp_time") : 0.1 };
 }
 
-/** Counts once with the active detectors, like ct. */
-async function count(exposure: number, signal: AbortSignal): Promise<Record<string, Value>> {
-  const group = new DetectorGroup(Detector.getInstances().filter((d) => d.active));
-  const busy = group.busy();
-  if (busy.length) throw new Error(`${busy.map((d) => d.name).join(", ")} busy`);
-  try {
-    await group.prepare(exposure, null, 1);
-    await group.arm();
-    await group.start();
-    await abortable(group.done(), signal);
-    return await group.read();
-  } catch (e) {
-    await group.stop();
-    throw e;
-  } finally {
-    await group.finish();
-  }
-}
-
 async function report(axes: Axis[], exposure: number, signal: AbortSignal): Promise<void> {
   const positions = await Promise.all(axes.map(async (a) => `${a.motor.name} ${fmtNumber(await a.motor.position(), a.motor.precision)}`));
-  const readings = Object.entries(await count(exposure, signal)).map(([k, v]) => `${k} ${formatValue(v)}`);
+  const readings = Object.entries(await countOnce(exposure, signal)).map(([k, v]) => `${k} ${formatValue(v)}`);
   env.print(`${chalk.bold(positions.join("  "))}  ${chalk.dim("|")}  ${readings.join("  ")}`);
 }
 
