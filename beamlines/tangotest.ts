@@ -1,7 +1,7 @@
 /**
  * A beamline made of the TangoTest device server, through the Tango REST API. Start
  * TangoTest and the gateway first (docs/tango.md), then:
- *   node --import tsx src/shell/cli.ts beamlines/tangotest.ts
+ *   node bin/contrast.js beamlines/tangotest.ts
  * $CONTRAST_TANGO_REST is the REST base URL, $CONTRAST_TANGO_PORT the Tango port, and
  * data go to $CONTRAST_DATA_DIR, else ./data.
  */

@@ -1,7 +1,7 @@
 /**
- * shell.startup_ms: from starting `node --import tsx src/shell/cli.ts beamlines/sim.ts` to its
- * first prompt (median of 5), with tsx's transpile cache warm, and the same with the cache
- * disabled (shell.startup_cold_ms: every file transpiled again, as on a first run).
+ * shell.startup_ms: from starting `node bin/contrast.js beamlines/sim.ts` (what `npm start`
+ * runs) to its first prompt, median of 5, with dist/ up to date; and shell.startup_cold_ms,
+ * the same when dist/ must first be rebuilt, as after editing a source file or the setup script.
  *
  *   node --import tsx bench/shell.ts
  */
@@ -15,14 +15,15 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUNS = 5;
 
 /** Milliseconds from spawning the shell to its prompt on stdout (a pipe, so no terminal). */
-function startupOnce(extraEnv: Record<string, string>): Promise<number> {
+function startupOnce(cold: boolean): Promise<number> {
+  if (cold) for (const stale of ["dist/stamp", "dist/setups"]) rmSync(join(ROOT, stale), { recursive: true, force: true });
   const dir = mkdtempSync(join(tmpdir(), "contrast-bench-shell-"));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/shell/cli.ts", "beamlines/sim.ts"], {
+    const child = spawn(process.execPath, ["bin/contrast.js", "beamlines/sim.ts"], {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "inherit"],
-      env: { ...process.env, CONTRAST_DATA_DIR: dir, CONTRAST_HISTORY: join(dir, "history"), CONTRAST_STREAM: "tcp://127.0.0.1:0", ...extraEnv },
+      env: { ...process.env, CONTRAST_DATA_DIR: dir, CONTRAST_HISTORY: join(dir, "history"), CONTRAST_STREAM: "tcp://127.0.0.1:0" },
     });
     let out = "";
     let t: number | undefined;
@@ -42,17 +43,16 @@ function startupOnce(extraEnv: Record<string, string>): Promise<number> {
   });
 }
 
-async function median(extraEnv: Record<string, string>): Promise<number> {
+async function median(cold: boolean): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await startupOnce(extraEnv));
+  for (let i = 0; i < RUNS; i++) times.push(await startupOnce(cold));
   times.sort((a, b) => a - b);
   return Math.round(times[Math.floor(times.length / 2)]);
 }
 
 export async function benchShell(): Promise<{ name: string; value: number; unit: string }[]> {
-  await startupOnce({}); // fills tsx's cache
-  const warm = await median({});
-  const cold = await median({ TSX_DISABLE_CACHE: "1" });
+  const cold = await median(true);
+  const warm = await median(false);
   return [
     { name: "shell.startup_ms", value: warm, unit: "ms" },
     { name: "shell.startup_cold_ms", value: cold, unit: "ms" },

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx.
-import { register } from "tsx/esm/api";
-register();
-const { fileURLToPath } = await import("node:url");
-process.argv[1] = fileURLToPath(new URL("../src/shell/cli.ts", import.meta.url));
-await import("../src/shell/cli.ts");
+// contrast [SETUP] [-c LINE ...]: the shell, from its build in dist/ (rebuilt here when a source changed)
+import { ensureBuilt } from "./build.js";
+
+// stack traces name the .ts files and lines that a user edits
+process.setSourceMapsEnabled(true);
+
+try {
+  await ensureBuilt();
+} catch (e) {
+  process.stderr.write(`contrast: cannot build the sources:\n${e instanceof Error ? e.message : e}\n`);
+  process.exit(1);
+}
+const { main } = await import("../dist/src/shell/cli.js");
+await main();

@@ -1,7 +1,7 @@
 /**
  * The paper's Fig. 2c: a procedure is a plain script that calls runCommand.
  * Run it on the simulated beamline:
- *   node --import tsx src/shell/cli.ts examples/energy-series.ts
+ *   node bin/contrast.js examples/energy-series.ts
  * or from the shell: await import("./examples/energy-series.ts")
  */
 import "../beamlines/sim.ts";

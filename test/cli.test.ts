@@ -54,3 +54,12 @@ test("the paper's examples run: a spiral macro class and a runCommand procedure"
   assert.match(r.out, /energy\s+11\.0000/);
   assert.equal((r.out.match(/finished \(20 points\)/g) ?? []).length, 5);
 });
+
+test("lsdet, lsm and lsrec name each gadget's class as written in the sources", async () => {
+  const r = await contrast(["beamlines/sim.ts", "-c", "lsdet", "-c", "lsm", "-c", "lsrec"], { CONTRAST_DATA_DIR: tempDir(), CONTRAST_STREAM: "tcp://127.0.0.1:0" });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^ {2}eiger\s+DummyWritingDetector\s/m);
+  assert.match(r.out, /^samx\s+DummyMotor\s/m);
+  assert.match(r.out, /^s1gap\s+PseudoMotor\s/m);
+  assert.match(r.out, /^\* h5rec\s+Hdf5Recorder\s/m);
+});

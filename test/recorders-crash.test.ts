@@ -161,7 +161,7 @@ interface Killed { dir: string; rowsBefore: number; rowsPrinted: number; childre
 /** Runs `loopscan 400 0.01` in the CLI, SIGKILLs it (or its process group) once it has printed 60 rows over at least 1.5 s. */
 async function killShellMidScan(group: boolean): Promise<Killed> {
   const dir = tempDir();
-  const shell = spawn(process.execPath, ["--import", "tsx", "src/shell/cli.ts", "beamlines/sim.ts", "-c", "loopscan 400 0.01"], {
+  const shell = spawn(process.execPath, ["bin/contrast.js", "beamlines/sim.ts", "-c", "loopscan 400 0.01"], {
     cwd: ROOT, detached: group, stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, FORCE_COLOR: "0", CONTRAST_DATA_DIR: dir, CONTRAST_STREAM: "tcp://127.0.0.1:0" },
   });

@@ -282,7 +282,7 @@ function get(url: string): Promise<{ status: number; body: string }> {
 /** Runs the CLI, timing each line of output. */
 function contrastTimed(args: string[], extraEnv: Record<string, string>) {
   return new Promise<{ code: number | null; lines: { t: number; text: string }[]; err: string; exitedAt: number }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/shell/cli.ts", ...args], {
+    const child = spawn(process.execPath, ["bin/contrast.js", ...args], {
       cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0", ...extraEnv }, stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: { t: number; text: string }[] = [];

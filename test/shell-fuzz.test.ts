@@ -101,7 +101,7 @@ class PipeShell {
 
   static start(): PipeShell {
     const dir = mkdtempSync(join(tmpdir(), "contrast-fuzz-"));
-    return new PipeShell(spawn(process.execPath, ["--import", "tsx", "src/shell/cli.ts", "beamlines/sim.ts"], {
+    return new PipeShell(spawn(process.execPath, ["bin/contrast.js", "beamlines/sim.ts"], {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, CONTRAST_DATA_DIR: dir, CONTRAST_HISTORY: join(dir, "history"), CONTRAST_STREAM: "tcp://127.0.0.1:0" },

@@ -174,7 +174,7 @@ describe("Tango gadgets against TangoTest", { skip: needsTango() }, () => {
 
   test("the command line runs beamlines/tangotest.ts", async () => {
     const dataDir = tempDir();
-    const r = await run(["--import", "tsx", "src/shell/cli.ts", "beamlines/tangotest.ts", "-c", "ascan dsw 0 1 4 0.01"], {
+    const r = await run(["bin/contrast.js", "beamlines/tangotest.ts", "-c", "ascan dsw 0 1 4 0.01"], {
       CONTRAST_TANGO_REST: tango.restUrl, CONTRAST_TANGO_PORT: String(tango.tangoPort), CONTRAST_DATA_DIR: dataDir,
     });
     assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);

@@ -3,14 +3,15 @@
  * Runs a beamline setup script, then the -c lines as if typed (exiting 0, or
  * 1 at the first failing line), or else opens the interactive shell.
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { runCommand, isMacroLine } from "../macros/run.ts";
 import { Recorder } from "../recorders/Recorder.ts";
 import { env } from "../environment/env.ts";
 import { errorText } from "./errors.ts";
+import { COMPILED, PACKAGE_ROOT } from "../util/layout.ts";
 
-export const DEFAULT_SETUP = fileURLToPath(new URL("../../beamlines/sim.ts", import.meta.url));
+export const DEFAULT_SETUP = join(PACKAGE_ROOT, "beamlines", "sim.ts");
 
 export function parseCommandLine(argv: string[]): { setup: string; lines: string[]; help: boolean } {
   const lines: string[] = [];
@@ -28,8 +29,15 @@ export function parseCommandLine(argv: string[]): { setup: string; lines: string
   return { setup: resolve(setup ?? DEFAULT_SETUP), lines, help };
 }
 
+/** Runs the setup script; from the build, a TypeScript one is compiled first (bin/build.js). */
 export async function loadSetup(setup: string): Promise<void> {
-  await import(pathToFileURL(setup).href);
+  let file = setup;
+  if (COMPILED && /\.[cm]?ts$/.test(setup)) {
+    const build = pathToFileURL(join(PACKAGE_ROOT, "bin", "build.js")).href;
+    const { compileSetup } = (await import(build)) as { compileSetup: (setup: string) => Promise<string> };
+    file = await compileSetup(setup);
+  }
+  await import(pathToFileURL(file).href);
 }
 
 /** Stops every recorder so that their files are closed. */
@@ -67,7 +75,7 @@ export async function runLines(lines: string[]): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   let opts;
   try {
     opts = parseCommandLine(process.argv.slice(2));

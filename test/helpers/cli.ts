@@ -3,11 +3,13 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Runs `contrast` as a user would, collecting its output. */
-export function contrast(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+export interface Run { code: number | null; out: string; err: string }
+
+/** Runs `node ARGS` in `cwd`, collecting its output. */
+export function runNode(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/shell/cli.ts", ...args], {
-      cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0", ...env }, stdio: ["ignore", "pipe", "pipe"],
+    const child = spawn(process.execPath, args, {
+      cwd, env: { ...process.env, FORCE_COLOR: "0", ...env }, stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     let err = "";
@@ -16,4 +18,9 @@ export function contrast(args: string[], env: Record<string, string> = {}): Prom
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, out, err }));
   });
+}
+
+/** Runs `contrast` as a user would. */
+export function contrast(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runNode(["bin/contrast.js", ...args], env);
 }

@@ -29,7 +29,7 @@ export class TmuxShell {
     const dataDir = opts.env?.CONTRAST_DATA_DIR ?? mkdtempSync(join(tmpdir(), "contrast-shell-"));
     // a private server: its socket lives in a directory of its own, removed by kill()
     const socket = join(mkdtempSync(join(tmpdir(), "contrast-tmux-")), "socket");
-    const command = opts.command ?? ["node", "--import", "tsx", "src/shell/cli.ts", "beamlines/sim.ts"];
+    const command = opts.command ?? ["node", "bin/contrast.js", "beamlines/sim.ts"];
     const shell = new TmuxShell(socket, dataDir, opts.env?.CONTRAST_DATA_DIR === undefined);
     const env: NodeJS.ProcessEnv = { ...process.env, CONTRAST_HISTORY: join(dataDir, "history"), ...opts.env, CONTRAST_DATA_DIR: dataDir };
     delete env.TMUX;

@@ -1,4 +1,5 @@
 import { ProcessRecorder, type ProcessRecorderOptions } from "../process/ProcessRecorder.ts";
+import { siblingModule } from "../../util/layout.ts";
 
 export interface Hdf5RecorderOptions extends ProcessRecorderOptions {
   /** detectors whose datasets are gzip-compressed */
@@ -15,7 +16,7 @@ export interface Hdf5RecorderOptions extends ProcessRecorderOptions {
 export class Hdf5Recorder extends ProcessRecorder {
   constructor(opts: Hdf5RecorderOptions) {
     super(opts, {
-      module: new URL("./hdf5Child.ts", import.meta.url),
+      module: siblingModule("./hdf5Child.ts", import.meta.url),
       // half a second: the file then holds every point the shell printed a second ago, even if
       // this process runs a little behind the shell
       options: { gzip: opts.gzip ?? [], flushIntervalMs: opts.flushIntervalMs ?? 500 },

@@ -1,4 +1,5 @@
 import { ProcessRecorder, type ProcessRecorderOptions } from "../process/ProcessRecorder.ts";
+import { siblingModule } from "../../util/layout.ts";
 import type { LivePlotOptions } from "./LivePlotServer.ts";
 
 export type LivePlotRecorderOptions = ProcessRecorderOptions & LivePlotOptions;
@@ -15,7 +16,7 @@ export class LivePlotRecorder extends ProcessRecorder {
   constructor(opts: LivePlotRecorderOptions) {
     const { x, y, host, port, keepScans, updatesPerSecond, framesPerSecond } = opts;
     // losing the plot should not cost a scan
-    super({ ...opts, continueOnDeath: opts.continueOnDeath ?? true }, { module: new URL("./liveplotChild.ts", import.meta.url), options: { x, y, host, port, keepScans, updatesPerSecond, framesPerSecond } });
+    super({ ...opts, continueOnDeath: opts.continueOnDeath ?? true }, { module: siblingModule("./liveplotChild.ts", import.meta.url), options: { x, y, host, port, keepScans, updatesPerSecond, framesPerSecond } });
     this.x = x;
     this.y = y;
   }

@@ -18,7 +18,7 @@ import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { SOURCE_DIR } from "../../util/layout.ts";
 import type { ScanMessage } from "../messages.ts";
 import { ScanState, type Trace } from "./ScanState.ts";
 import { downsampleFrame } from "./reduce.ts";
@@ -74,7 +74,7 @@ function isLoopback(host: string): boolean {
 
 /** Reads the page and uPlot's files once, at start-up. */
 function loadAssets(): Map<string, Asset> {
-  const here = dirname(fileURLToPath(import.meta.url));
+  const here = join(SOURCE_DIR, "recorders", "liveplot");
   let uplotDist: string;
   try {
     uplotDist = dirname(createRequire(import.meta.url).resolve("uplot"));

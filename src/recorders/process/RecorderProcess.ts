@@ -12,10 +12,11 @@ import { packPoint, type PackedPoint } from "./blobs.ts";
 import { Spool, spoolBytes } from "./Spool.ts";
 import type { Envelope, ToChild, ToParent } from "./protocol.ts";
 import { StderrTail } from "./StderrTail.ts";
+import { COMPILED, siblingModule } from "../../util/layout.ts";
 
-const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
-// child.ts is TypeScript like the rest; resolved here so the child's working directory does not matter
-const TSX = import.meta.resolve("tsx");
+const CHILD = fileURLToPath(siblingModule("./child.ts", import.meta.url));
+// from the sources, the child needs tsx too; resolved here so its working directory does not matter
+const EXEC_ARGV = COMPILED ? ["--enable-source-maps"] : ["--import", import.meta.resolve("tsx")];
 
 /** A batch goes out when it holds this many points or bytes, else on the next turn of the event loop. */
 const BATCH_POINTS = 256;
@@ -78,7 +79,7 @@ export class RecorderProcess {
 
   private constructor(o: RecorderProcessOptions) {
     this.child = fork(CHILD, ["contrast-recorder", o.name, o.kind], {
-      execArgv: ["--import", TSX],
+      execArgv: EXEC_ARGV,
       serialization: "advanced",
       // not the shell's terminal: a child whose terminal hangs up can crash on exit (node's ResetStdio)
       stdio: ["ignore", "pipe", "pipe", "ipc"],

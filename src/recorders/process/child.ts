@@ -10,12 +10,13 @@ import type { ScanFooter, ScanPoint } from "../messages.ts";
 import { unpackPoint } from "./blobs.ts";
 import { SpoolReader } from "./Spool.ts";
 import { loadDependenciesAsTheyAre } from "./plainDependencies.ts";
+import { COMPILED } from "../../util/layout.ts";
 import { ACK_EVERY, ACK_INTERVAL_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
 import type { OpenRecorder, RecorderChild } from "./RecorderChild.ts";
 
 const [, , , name = "recorder", kind = ""] = process.argv;
 process.title = `contrast-recorder ${name} ${kind}`.trim();
-loadDependenciesAsTheyAre();
+if (!COMPILED) loadDependenciesAsTheyAre();
 
 /** After the shell is gone, give up on closing cleanly after this long. */
 const LAST_WORDS_MS = 30_000;

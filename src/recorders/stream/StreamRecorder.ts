@@ -1,4 +1,5 @@
 import { ProcessRecorder, type ProcessRecorderOptions } from "../process/ProcessRecorder.ts";
+import { siblingModule } from "../../util/layout.ts";
 
 export const DEFAULT_STREAM_ADDRESS = "tcp://127.0.0.1:5556";
 
@@ -22,7 +23,7 @@ export class StreamRecorder extends ProcessRecorder {
   constructor(opts: StreamRecorderOptions) {
     const address = opts.address ?? DEFAULT_STREAM_ADDRESS;
     super(opts, {
-      module: new URL("./streamChild.ts", import.meta.url),
+      module: siblingModule("./streamChild.ts", import.meta.url),
       options: { address, heartbeatMs: (opts.heartbeatSeconds ?? 10) * 1000, highWaterMark: opts.highWaterMark ?? 10_000 },
     });
     this.requested = address;

@@ -1,0 +1,85 @@
+/**
+ * The shell runs from its build in dist/ (bin/build.js): what a user edits,
+ * a setup script or a source file, must take effect at the next start.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { contrast, ROOT, runNode } from "./helpers/cli.ts";
+import { tempDir } from "./helpers/beamline.ts";
+
+/** Rewrites a file and moves its modification time on, as an editor saving twice in a second would not. */
+function edit(file: string, text: string): void {
+  writeFileSync(file, text);
+  const later = new Date(Date.now() + 5000);
+  utimesSync(file, later, later);
+}
+
+test("a setup script outside the project, with a helper file, is compiled and shares the shell's gadgets", async () => {
+  const dir = tempDir();
+  const setup = join(dir, "mybeamline.ts");
+  const helper = join(dir, "positions.ts");
+  writeFileSync(helper, "export const START: number = 1.25;\n");
+  writeFileSync(setup, [
+    `import { DummyMotor } from "contrast";`,
+    `import { env } from ${JSON.stringify(join(ROOT, "src", "environment", "env.ts"))};`,
+    `import { START } from "./positions.ts";`,
+    `new DummyMotor({ name: "tablex", dialPosition: START });`,
+    `env.userLevel = 2;`,
+    `console.log("setup at", import.meta.url);`,
+  ].join("\n"));
+  const dataDir = tempDir();
+  const a = await contrast([setup, "-c", "wm tablex", "-c", "userlevel"], { CONTRAST_DATA_DIR: dataDir });
+  assert.equal(a.code, 0, a.err + a.out);
+  assert.match(a.out, /tablex\s+1\.250/);
+  assert.match(a.out, /user level 2/);
+  assert.match(a.out, new RegExp(`setup at file://${setup}`), "import.meta.url is the script's own");
+
+  edit(helper, "export const START: number = -3.5;\n");
+  const b = await contrast([setup, "-c", "wm tablex"], { CONTRAST_DATA_DIR: dataDir });
+  assert.equal(b.code, 0, b.err + b.out);
+  assert.match(b.out, /tablex\s+-3\.500/, "an edited helper file takes effect");
+
+  edit(setup, readFileSync(setup, "utf8").replace('name: "tablex"', 'name: "tabley"'));
+  const c = await contrast([setup, "-c", "wm tabley"], { CONTRAST_DATA_DIR: dataDir });
+  assert.equal(c.code, 0, c.err + c.out);
+  assert.match(c.out, /tabley\s+-3\.500/, "an edited setup script takes effect");
+});
+
+test("a setup script with a syntax error names the file and line, and exits 1", async () => {
+  const dir = tempDir();
+  const setup = join(dir, "broken.ts");
+  writeFileSync(setup, `import { DummyMotor } from "contrast";\nnew DummyMotor({ name: "m" );\n`);
+  const r = await contrast([setup, "-c", "wa"], { CONTRAST_DATA_DIR: tempDir() });
+  assert.equal(r.code, 1);
+  assert.match(r.err, /setup script .*broken\.ts failed/);
+  assert.match(r.err, /broken\.ts:2:\d+/);
+});
+
+/** node bin/contrast.js in a copy of the project, so that its sources can be edited. */
+const runCopy = (root: string, args: string[]) => runNode([join(root, "bin", "contrast.js"), ...args], {}, root);
+
+test("an edited source file is rebuilt at the next start; a broken one is reported, not run", async () => {
+  const root = tempDir();
+  for (const part of ["bin", "src"]) cpSync(join(ROOT, part), join(root, part), { recursive: true });
+  cpSync(join(ROOT, "package.json"), join(root, "package.json"));
+  symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
+  mkdirSync(join(root, "beamlines"));
+
+  const first = await runCopy(root, ["--help"]);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.out, /usage: contrast \[SETUP\]/);
+
+  const cli = join(root, "src", "shell", "cli.ts");
+  const source = readFileSync(cli, "utf8");
+  edit(cli, source.replace("usage: contrast [SETUP] [-c LINE ...]\\nRuns", "usage: contrast [SETUP] [-c LINE ...]\\nEdited. Runs"));
+  const second = await runCopy(root, ["--help"]);
+  assert.equal(second.code, 0, second.err);
+  assert.match(second.out, /Edited\. Runs/);
+
+  edit(cli, source.replace("export async function main", "export async function main("));
+  const broken = await runCopy(root, ["--help"]);
+  assert.equal(broken.code, 1);
+  assert.match(broken.err, /contrast: cannot build the sources:\n.*cli\.ts:\d+:\d+: /);
+});
