@@ -108,6 +108,12 @@ test("continueOnDeath: a dying recorder is reported once and the scan goes on", 
   assert.match(out, /scan #1 finished \(21 points\)/);
   const s = scanFileSummary(file(1));
   assert.deepEqual([s.status, s.rows.samx], ["finished", 21]);
+  // the next scan is not refused for it, and says once more that it goes on without it
+  await runCommand("loopscan 4 0.01");
+  const next = takeOutput();
+  assert.equal(next.match(/warning: recorder crashy is not running \(exited with code 1\); going on without it/g)?.length, 1, next);
+  assert.match(next, /scan #2 finished \(4 points\)/);
+  assert.deepEqual(scanFileSummary(file(2)).rows.det, 4);
 });
 
 test("Ctrl-C at the terminal (SIGINT) leaves recorders alone; SIGTERM makes one close its scan and end",

@@ -12,6 +12,8 @@ import type { ScanMessage } from "./messages.ts";
  */
 export abstract class Recorder extends Gadget {
   active = true;
+  /** when it dies, scans go on without it (with a warning) instead of failing or being refused */
+  continueOnDeath = false;
 
   abstract send(msg: ScanMessage): Promise<void>;
 

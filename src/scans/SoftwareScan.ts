@@ -163,7 +163,7 @@ export abstract class SoftwareScan implements MacroInstance {
     const moving = await Promise.all(this.motors.map((m) => m.busy()));
     this.motors.forEach((m, j) => moving[j] && busy.push(m.name));
     if (busy.length) throw new Error(`scan not started: ${busy.join(", ")} busy`);
-    const dead = recorders.filter((r) => !r.isAlive());
+    const dead = recorders.filter((r) => !r.isAlive() && !r.continueOnDeath);
     if (dead.length) {
       throw new Error(`scan not started: recorder ${dead.map((r) => `${r.name} is not running (${r.deathReason() ?? "stopped"})`).join(", ")}; restart it or deactivate it`);
     }

@@ -45,7 +45,6 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 export abstract class ProcessRecorder extends Recorder {
   maxBacklogPoints: number;
   maxBacklogBytes: number;
-  continueOnDeath: boolean;
   stopTimeoutMs: number;
   startTimeoutMs: number;
 
@@ -56,7 +55,7 @@ export abstract class ProcessRecorder extends Recorder {
   private lastStatus = "";
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  /** printed once per scan / per death */
+  /** printed once per scan */
   private saidWaiting = false;
   private saidDead = false;
 
@@ -167,6 +166,7 @@ export abstract class ProcessRecorder extends Recorder {
     const proc = this.proc;
     // gone, but the exit not yet handled: wait for it, so that no point is lost unseen
     if (proc?.exited) await proc.ended;
+    if (msg.kind === "header") this.saidDead = false;
     if (this.state !== "running" || !proc) return this.notRunning();
     if (msg.kind === "header") {
       this.saidWaiting = false;
