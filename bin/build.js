@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -114,6 +114,21 @@ function compiledContrast(srcDir) {
   };
 }
 
+/** Each bundled file still sees its own location in import.meta, not the bundle's. */
+const ownLocations = {
+  name: "own-locations",
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+      const contents = readFileSync(args.path, "utf8")
+        .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href))
+        .replaceAll("import.meta.filename", JSON.stringify(args.path))
+        .replaceAll("import.meta.dirname", JSON.stringify(dirname(args.path)));
+      return { contents, loader: /\.[cm]?ts$/.test(args.path) ? "ts" : "js" };
+    });
+  },
+};
+
 /**
  * Compiles a TypeScript setup script (with any helper files of its own) into
  * one module under dist/setups, again only when one of them changed; returns
@@ -131,13 +146,7 @@ export async function compileSetup(setup) {
     outfile: out,
     sourcemap: "inline",
     metafile: true,
-    // the script sees its own location, not the build's
-    define: {
-      "import.meta.url": JSON.stringify(pathToFileURL(setup).href),
-      "import.meta.filename": JSON.stringify(setup),
-      "import.meta.dirname": JSON.stringify(dirname(setup)),
-    },
-    plugins: [compiledContrast(SRC)],
+    plugins: [compiledContrast(SRC), ownLocations],
   });
   const used = Object.keys(result.metafile.inputs).map((f) => resolve(f));
   writeAtomically(out, result.outputFiles[0].text);

@@ -83,3 +83,46 @@ test("an edited source file is rebuilt at the next start; a broken one is report
   assert.equal(broken.code, 1);
   assert.match(broken.err, /contrast: cannot build the sources:\n.*cli\.ts:\d+:\d+: /);
 });
+
+test("a recorder of the user's own, in TypeScript beside the setup script, records a scan from the shell", async () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, "csv"));
+  // the example of docs/recorders.md, importing "contrast" as a script outside the project does
+  writeFileSync(join(dir, "csv", "csvChild.ts"), `
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RecorderChild, ScanHeader } from "contrast";
+
+export function openRecorder(o: { columns: string[] }): RecorderChild {
+  let file = "";
+  return {
+    describe: () => file || "one CSV file per scan",
+    header(h: ScanHeader) {
+      file = join(h.path, \`\${String(h.scannr).padStart(6, "0")}.csv\`);
+      appendFileSync(file, o.columns.join(",") + "\\n", { flag: "wx" });
+    },
+    point(p) { appendFileSync(file, o.columns.map((c) => String(p.data[c] ?? "")).join(",") + "\\n"); },
+    footer(f) { appendFileSync(file, \`# \${f.status}\\n\`); },
+    close() {},
+  };
+}`);
+  writeFileSync(join(dir, "csv", "CsvRecorder.ts"), `
+import { ProcessRecorder, type ProcessRecorderOptions } from "contrast";
+
+export class CsvRecorder extends ProcessRecorder {
+  constructor(opts: ProcessRecorderOptions & { columns: string[] }) {
+    super(opts, { module: new URL("./csvChild.ts", import.meta.url), options: { columns: opts.columns } });
+  }
+}`);
+  writeFileSync(join(dir, "setup.ts"), `
+import { DummyMotor, DummyDetector } from "contrast";
+import { CsvRecorder } from "./csv/CsvRecorder.ts";
+const m = new DummyMotor({ name: "m" });
+new DummyDetector({ name: "d", signal: () => 10 * m.now() });
+await new CsvRecorder({ name: "csv", columns: ["m", "d"] }).start();`);
+  const data = tempDir();
+  const r = await contrast([join(dir, "setup.ts"), "-c", "ascan m 0 1 2 0.01", "-c", "lsrec"], { CONTRAST_DATA_DIR: data });
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /\* csv\s+CsvRecorder\s+alive/);
+  assert.equal(readFileSync(join(data, "000001.csv"), "utf8"), "m,d\n0,0\n0.5,0.05\n1,0.1\n# finished\n");
+});

@@ -1,6 +1,6 @@
 /** The live plot's process: a LivePlotServer fed with every scan message, serving between scans too. */
 import type { ScanMessage } from "../messages.ts";
-import type { RecorderChild } from "../process/RecorderChild.ts";
+import { CannotOpen, type RecorderChild } from "../process/RecorderChild.ts";
 import { LivePlotServer, type LivePlotOptions } from "./LivePlotServer.ts";
 
 class LivePlotChild implements RecorderChild {
@@ -31,6 +31,6 @@ export async function openRecorder(o: LivePlotOptions): Promise<RecorderChild> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     const where = `${o.host ?? "127.0.0.1"}:${o.port ?? 0}`;
-    throw new Error(`cannot serve the live plot on ${where}: ${code === "EADDRINUSE" ? "address in use" : (e as Error).message}`);
+    throw new CannotOpen(`cannot serve the live plot on ${where}: ${code === "EADDRINUSE" ? "address in use" : (e as Error).message}`);
   }
 }

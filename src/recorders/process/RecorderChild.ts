@@ -22,4 +22,7 @@ export interface RecorderChild {
   close(): void | Promise<void>;
 }
 
+/** A known reason a recorder cannot open (an address in use): reported by its message alone, without a stack trace. */
+export class CannotOpen extends Error {}
+
 export type OpenRecorder<O extends object> = (options: O) => RecorderChild | Promise<RecorderChild>;

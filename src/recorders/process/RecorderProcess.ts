@@ -15,8 +15,13 @@ import { StderrTail } from "./StderrTail.ts";
 import { COMPILED, siblingModule } from "../../util/layout.ts";
 
 const CHILD = fileURLToPath(siblingModule("./child.ts", import.meta.url));
-// from the sources, the child needs tsx too; resolved here so its working directory does not matter
-const EXEC_ARGV = COMPILED ? ["--enable-source-maps"] : ["--import", import.meta.resolve("tsx")];
+/**
+ * From the sources, or for a recorder module written in TypeScript, the child needs tsx
+ * (resolved here so that the child's working directory does not matter).
+ */
+function execArgv(module: string): string[] {
+  return COMPILED && !/\.[cm]?ts$/.test(module) ? ["--enable-source-maps"] : ["--import", import.meta.resolve("tsx")];
+}
 
 /** A batch goes out when it holds this many points or bytes, else on the next turn of the event loop. */
 const BATCH_POINTS = 256;
@@ -79,7 +84,7 @@ export class RecorderProcess {
 
   private constructor(o: RecorderProcessOptions) {
     this.child = fork(CHILD, ["contrast-recorder", o.name, o.kind], {
-      execArgv: EXEC_ARGV,
+      execArgv: execArgv(o.module),
       serialization: "advanced",
       // not the shell's terminal: a child whose terminal hangs up can crash on exit (node's ResetStdio)
       stdio: ["ignore", "pipe", "pipe", "ipc"],

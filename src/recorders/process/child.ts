@@ -10,13 +10,13 @@ import type { ScanFooter, ScanPoint } from "../messages.ts";
 import { unpackPoint } from "./blobs.ts";
 import { SpoolReader } from "./Spool.ts";
 import { loadDependenciesAsTheyAre } from "./plainDependencies.ts";
-import { COMPILED } from "../../util/layout.ts";
 import { ACK_EVERY, ACK_INTERVAL_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
-import type { OpenRecorder, RecorderChild } from "./RecorderChild.ts";
+import { CannotOpen, type OpenRecorder, type RecorderChild } from "./RecorderChild.ts";
 
 const [, , , name = "recorder", kind = ""] = process.argv;
 process.title = `contrast-recorder ${name} ${kind}`.trim();
-if (!COMPILED) loadDependenciesAsTheyAre();
+// only under tsx (see plainDependencies.ts)
+if (process.execArgv.some((a) => /[\\/]tsx[\\/]/.test(a))) loadDependenciesAsTheyAre();
 
 /** After the shell is gone, give up on closing cleanly after this long. */
 const LAST_WORDS_MS = 30_000;
@@ -86,7 +86,7 @@ class RecorderLoop {
       send({ type: "ready", info: { ...this.rec.info }, status: this.status });
       this.kick();
     } catch (e) {
-      process.stderr.write(`${name}: ${e instanceof Error ? e.stack : String(e)}\n`);
+      if (!(e instanceof CannotOpen)) process.stderr.write(`${name}: ${e instanceof Error ? e.stack : String(e)}\n`);
       send({ type: "cannotStart", error: text(e) }, () => process.exit(1));
     }
   }

@@ -1,7 +1,7 @@
 /** The stream recorder's process: a ZeroMQ PUB socket publishing every message (wire.ts). */
 import { Publisher } from "zeromq";
 import type { ScanMessage } from "../messages.ts";
-import type { RecorderChild } from "../process/RecorderChild.ts";
+import { CannotOpen, type RecorderChild } from "../process/RecorderChild.ts";
 import { encodeMessage, type WireMessage } from "./wire.ts";
 
 export interface StreamChildOptions {
@@ -57,7 +57,7 @@ export async function openRecorder(o: StreamChildOptions): Promise<RecorderChild
   } catch (e) {
     socket.close();
     const code = (e as { code?: string }).code;
-    throw new Error(`cannot bind ${o.address}: ${code === "EADDRINUSE" ? "address in use" : (e as Error).message}`);
+    throw new CannotOpen(`cannot bind ${o.address}: ${code === "EADDRINUSE" ? "address in use" : (e as Error).message}`);
   }
   return new StreamPublisher(socket, socket.lastEndpoint ?? o.address, o.heartbeatMs);
 }
