@@ -130,10 +130,12 @@ test("listscan, loopscan, spiralscan and fermatscan", async () => {
   assert.deepEqual([await bl.samx.position(), await bl.samy.position()], [1, 1]);
 });
 
-test("scans wait while the scheduler is not ready", async () => {
+test("scans wait while the scheduler is not ready, saying why once per reason", async () => {
   class Gate extends Scheduler {
     open = false;
+    why = "waiting: shutter closed";
     override async ready() { return this.open; }
+    override describe() { return this.why; }
   }
   const gate = new Gate();
   gate.recheckSeconds = 0.01;
@@ -141,7 +143,9 @@ test("scans wait while the scheduler is not ready", async () => {
   const scan = runCommand("ascan samx 0 1 2 0");
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(points().length, 0, "no point while not ready");
-  assert.match(takeOutput(), /waiting for the scheduler/);
+  gate.why = "waiting: injection";
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(takeOutput().match(/waiting: .*/g), ["waiting: shutter closed", "waiting: injection"]);
   gate.open = true;
   await scan;
   assert.equal(points().length, 3);

@@ -22,11 +22,13 @@ export class Scheduler {
     return null;
   }
 
+  /** Settles once ready; tells `onWait` why it waits, again each time the reason changes. */
   async waitUntilReady(signal?: AbortSignal, onWait?: (why: string) => void): Promise<void> {
-    let told = false;
+    let told: string | undefined;
     while (!(await this.ready())) {
-      if (!told) onWait?.(this.describe());
-      told = true;
+      const why = this.describe();
+      if (why !== told) onWait?.(why);
+      told = why;
       const wait = this.readyIn() ?? this.recheckSeconds;
       await abortable(new Promise((r) => setTimeout(r, Math.max(1, wait * 1000))), signal);
     }
