@@ -72,11 +72,13 @@ function compileError(e) {
 
 /** esbuild's build(), failing with compileError() */
 async function compile(options) {
-  const { build } = await import("esbuild");
+  const { build, stop } = await import("esbuild");
   try {
     return await build({ bundle: true, packages: "external", platform: "node", format: "esm", target: "node20", keepNames: true, write: false, logLevel: "silent", ...options });
   } catch (e) {
     throw compileError(e);
+  } finally {
+    await stop(); // its service process would otherwise live as long as the shell
   }
 }
 

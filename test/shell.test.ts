@@ -9,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TmuxShell, PROMPT } from "./helpers/tmux.ts";
 import { defineMacro, macros, runCommand } from "../src/index.ts";
+import { childrenOf, scanFileSummary, waitUntilGone } from "./helpers/recorders.ts";
+import { needsH5py } from "./helpers/system.ts";
 
 /** A shell for this test, ended with it; the stream takes any free port so that shells never collide. */
 async function shell(t: TestContext, env: Record<string, string> = {}, command?: string[]): Promise<TmuxShell> {
@@ -203,4 +205,20 @@ test("node -i with interactive.ts is the shell too", async (t) => {
   assert.match(since(await s.run("samx instanceof DummyMotor"), "instanceof"), /^true$/m);
   s.keys("C-d");
   assert.equal(await s.waitForExit(), 0);
+});
+
+test("a terminal that hangs up mid-scan: the scan is interrupted, the files closed, every process ends", { skip: needsH5py() }, async (t) => {
+  const s = await shell(t);
+  const node = childrenOf(s.panePid()).find((c) => c.args.includes("bin/contrast.js"));
+  assert.ok(node, "the shell's process");
+  s.type("loopscan 100000 0.01");
+  await s.waitFor(/^\s+20\s/m, "point 20");
+  const children = childrenOf(node.pid);
+  assert.deepEqual(children.map((c) => c.args).sort(), ["contrast-recorder h5rec Hdf5Recorder", "contrast-recorder stream StreamRecorder"]);
+  const recorders = children.map((c) => c.pid);
+  s.hangUp();
+  await waitUntilGone([node.pid, ...recorders]);
+  const summary = scanFileSummary(join(s.dataDir, "000001.h5"));
+  assert.equal(summary.status, "interrupted");
+  assert.ok(summary.rows.det >= 20 && summary.rows.det < 100000, `${summary.rows.det} points`);
 });

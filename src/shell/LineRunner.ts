@@ -20,6 +20,9 @@ interface Run {
   /** macros started by this line (from JavaScript through runCommand) and not yet done */
   macros: Set<Promise<unknown>>;
   abandon?: () => void;
+  /** settles when the line is done, its clean-up included */
+  ended: Promise<void>;
+  markEnded: () => void;
 }
 
 /**
@@ -132,13 +135,29 @@ export class LineRunner {
     return true;
   }
 
+  /**
+   * The terminal hung up: stops the line that runs as one Ctrl-C does and
+   * settles once it has cleaned up, or after `patienceMs`.
+   */
+  async stopRunning(patienceMs: number): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    run.stop.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([run.ended, new Promise((resolve) => (timer = setTimeout(resolve, patienceMs)))]);
+    clearTimeout(timer);
+  }
+
   private begin(kind: Run["kind"]): Run {
-    const run: Run = { kind, stop: new AbortController(), skipCleanup: new AbortController(), interrupts: 0, macros: new Set() };
+    let markEnded = () => {};
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
+    const run: Run = { kind, stop: new AbortController(), skipCleanup: new AbortController(), interrupts: 0, macros: new Set(), ended, markEnded };
     this.run = run;
     return run;
   }
 
   private end(run: Run): void {
+    run.markEnded();
     if (this.run === run) this.run = null;
     this.failJavascript = () => false;
     this.onDone();

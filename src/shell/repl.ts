@@ -18,6 +18,9 @@ import { StatusLine } from "./StatusLine.ts";
 import { shellCompleter } from "./completion.ts";
 import { addGadgets, fillScope } from "./scope.ts";
 
+/** After a hang-up, how long the line that runs gets to clean up before the shell closes anyway. */
+const HANGUP_PATIENCE_MS = 30_000;
+
 /** REPLServer members the shell replaces, which Node's types call read-only or do not declare. */
 interface ReplInternals {
   eval: REPLEval;
@@ -142,7 +145,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
   const onStray = (e: unknown) => {
     // a write to a terminal that hung up fails (EIO/EPIPE): close instead of printing again, or this loops
     const code = (e as NodeJS.ErrnoException | null)?.code;
-    if (code === "EIO" || code === "EPIPE" || code === "ERR_STREAM_DESTROYED") return internals.close();
+    if (code === "EIO" || code === "EPIPE" || code === "ERR_STREAM_DESTROYED") return onHangup();
     if (closing) return;
     try {
       env.print(errorText(e));
@@ -150,8 +153,9 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
       internals.close();
     }
   };
-  // the terminal went away or we are told to stop: close as on Ctrl-D, so that the recorders close their files
-  const onHangup = () => internals.close();
+  // the terminal went away or we are told to stop: interrupt what runs, then close as on
+  // Ctrl-D, so that the scan ends "interrupted" and the recorders close their files
+  const onHangup = () => void runner.stopRunning(HANGUP_PATIENCE_MS).then(() => internals.close());
   output.on("error", onHangup);
   process.on("SIGINT", onSignal);
   process.on("SIGHUP", onHangup);

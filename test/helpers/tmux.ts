@@ -103,6 +103,16 @@ export class TmuxShell {
     return this.exitStatus() as number;
   }
 
+  /** The process running in the terminal (the sh that starts the command). */
+  panePid(): number {
+    return Number(this.tmux(["display-message", "-p", "-t", "t", "#{pane_pid}"]).trim());
+  }
+
+  /** Closes the terminal, as when an ssh connection drops: its processes get SIGHUP. */
+  hangUp(): void {
+    this.tmux(["kill-server"]);
+  }
+
   /** Ends the shell and its tmux server, and removes what start() made. */
   kill(): void {
     try {
