@@ -9,7 +9,7 @@ import h5wasm from "h5wasm/node";
 import { Hdf5ScanWriter, scanFilePath } from "../src/recorders/hdf5/Hdf5ScanWriter.ts";
 import type { ScanHeader, ScanPoint } from "../src/recorders/messages.ts";
 import type { Value } from "../src/data/values.ts";
-import { needsH5py, runPython } from "./helpers/system.ts";
+import { PY_PLAIN_VALUES, needsH5py, runPython } from "./helpers/system.ts";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tmp = () => mkdtempSync(join(tmpdir(), "contrast-h5-"));
@@ -25,16 +25,7 @@ const point = (scannr: number, index: number, data: Record<string, Value>): Scan
   ({ kind: "data", status: "running", scannr, index, data });
 
 /** Reads every dataset, attribute and link of a file with h5py, as JSON. */
-const DUMP = String.raw`
-import h5py, json, sys, math, numpy as np
-def clean(v):
-    if isinstance(v, bytes): return v.decode()
-    if isinstance(v, np.ndarray): return clean(v.tolist())
-    if isinstance(v, np.generic): return clean(v.item())
-    if isinstance(v, (list, tuple)): return [clean(x) for x in v]
-    if isinstance(v, dict): return {k: clean(x) for k, x in v.items()}
-    if isinstance(v, float) and math.isnan(v): return "NaN"
-    return v
+const DUMP = String.raw`${PY_PLAIN_VALUES}
 f = h5py.File(sys.argv[1], "r")
 out = {"attrs": {"/": clean(dict(f.attrs))}, "datasets": {}, "links": {}}
 def visit(name, obj):

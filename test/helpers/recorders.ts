@@ -10,7 +10,7 @@ import { ProcessRecorder, type ProcessRecorderOptions } from "../../src/recorder
 import type { RecorderChild } from "../../src/recorders/process/RecorderChild.ts";
 import type { ScanMessage } from "../../src/recorders/messages.ts";
 import { decodeMessage, type WireMessage } from "../../src/recorders/stream/wire.ts";
-import { runPython } from "./system.ts";
+import { PY_PLAIN_VALUES, runPython } from "./system.ts";
 
 interface ScriptOptions {
   /** throw an uncaught exception when this point index arrives */
@@ -46,16 +46,7 @@ export function openRecorder(o: ScriptOptions): RecorderChild {
 }
 
 /** Reads a scan file with h5py: every dataset's value (arrays as lists), every group's attributes, and links. */
-const DUMP = String.raw`
-import h5py, json, sys, math, numpy as np
-def clean(v):
-    if isinstance(v, bytes): return v.decode()
-    if isinstance(v, np.ndarray): return clean(v.tolist())
-    if isinstance(v, np.generic): return clean(v.item())
-    if isinstance(v, (list, tuple)): return [clean(x) for x in v]
-    if isinstance(v, dict): return {k: clean(x) for k, x in v.items()}
-    if isinstance(v, float) and math.isnan(v): return "NaN"
-    return v
+const DUMP = String.raw`${PY_PLAIN_VALUES}
 f = h5py.File(sys.argv[1], "r")   # plain mode: no SWMR, no h5clear
 out = {"attrs": {"/": clean(dict(f.attrs))}, "values": {}, "shapes": {}, "links": {}}
 def visit(name, obj):

@@ -47,6 +47,18 @@ export function needsChromium(): string | false {
 }
 
 /** Runs a Python script with Debian's python3 and returns its stdout parsed as JSON. */
+/** Python that imports h5py and defines clean(v): a value read by h5py as plain JSON (bytes as text, NaN as "NaN"). */
+export const PY_PLAIN_VALUES = String.raw`import h5py, json, sys, math, numpy as np
+def clean(v):
+    if isinstance(v, bytes): return v.decode()
+    if isinstance(v, np.ndarray): return clean(v.tolist())
+    if isinstance(v, np.generic): return clean(v.item())
+    if isinstance(v, (list, tuple)): return [clean(x) for x in v]
+    if isinstance(v, dict): return {k: clean(x) for k, x in v.items()}
+    if isinstance(v, float) and math.isnan(v): return "NaN"
+    return v
+`;
+
 export function runPython<T = unknown>(script: string, args: string[] = []): T {
   const r = spawnSync(SYSTEM_PYTHON, ["-c", script, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
