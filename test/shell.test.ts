@@ -197,15 +197,17 @@ test("Ctrl-C interrupts JavaScript too: a procedure's scan, an await, a runaway 
   assert.match(since(await s.run("wm samx"), "wm samx"), /^samx\s+0\.000\s/m);
 });
 
-test("node -i with interactive.ts is the shell too", async (t) => {
-  const s = await shell(t, { NODE_REPL_HISTORY: "" }, ["node", "--import", "tsx", "--import", "./src/shell/interactive.ts", "-i"]);
-  const scan = await s.run("%ascan samx 0 1 2 0.01");
-  assert.match(scan, /scan #1 finished \(3 points\)/);
-  assert.match(since(await s.run("await runCommand('wms samx')"), "wms samx"), /^\{ samx: 1 \}$/m);
-  assert.match(since(await s.run("samx instanceof DummyMotor"), "instanceof"), /^true$/m);
-  s.keys("C-d");
-  assert.equal(await s.waitForExit(), 0);
-});
+for (const [how, imports] of [["the build", ["./bin/interactive.js"]], ["tsx", ["tsx", "./src/shell/interactive.ts"]]]) {
+  test(`node -i with interactive.ts (from ${how}) is the shell too`, async (t) => {
+    const s = await shell(t, { NODE_REPL_HISTORY: "" }, ["node", ...imports.flatMap((m) => ["--import", m]), "-i"]);
+    const scan = await s.run("%ascan samx 0 1 2 0.01");
+    assert.match(scan, /scan #1 finished \(3 points\)/);
+    assert.match(since(await s.run("await runCommand('wms samx')"), "wms samx"), /^\{ samx: 1 \}$/m);
+    assert.match(since(await s.run("samx instanceof DummyMotor"), "instanceof"), /^true$/m);
+    s.keys("C-d");
+    assert.equal(await s.waitForExit(), 0);
+  });
+}
 
 test("a terminal that hangs up mid-scan: the scan is interrupted, the files closed, every process ends", { skip: needsH5py() }, async (t) => {
   const s = await shell(t);
