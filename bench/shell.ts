@@ -16,7 +16,7 @@ const RUNS = 5;
 
 /** Milliseconds from spawning the shell to its prompt on stdout (a pipe, so no terminal). */
 function startupOnce(cold: boolean): Promise<number> {
-  if (cold) for (const stale of ["dist/stamp", "dist/setups"]) rmSync(join(ROOT, stale), { recursive: true, force: true });
+  if (cold) for (const stale of ["dist/stamp", "dist/local"]) rmSync(join(ROOT, stale), { recursive: true, force: true });
   const dir = mkdtempSync(join(tmpdir(), "contrast-bench-shell-"));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();

@@ -3,15 +3,15 @@
  * The shell starts from JavaScript, not through a TypeScript loader: a loader
  * costs more than the whole start-up budget. This compiles src/ into dist/src/
  * (one .js file per .ts file, imports renamed to .js) whenever a source file
- * has changed since the last build, and compiles a setup script (.ts) into
- * dist/setups/ so that it shares the compiled modules with the shell instead
- * of loading a second copy of them.
+ * has changed since the last build, and compiles other TypeScript files (a
+ * setup script and what it imports) into dist/local/ so that they share the
+ * compiled modules with the shell instead of loading a second copy of them.
  *
  *   node bin/build.js        builds dist/ if it is out of date
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -100,68 +100,111 @@ export async function ensureBuilt() {
   return key;
 }
 
-/** Imports of the contrast sources, by path or by package name, go to their build in dist/src. */
-function compiledContrast(srcDir) {
+const TYPESCRIPT = /\.[cm]?ts$/;
+const inSources = (file) => !relative(SRC, file).startsWith("..");
+
+/** The build of a TypeScript file: dist/src/... for the sources, dist/local/<its absolute path> for any other. */
+export function compiledPath(file) {
+  return (inSources(file) ? join(DIST, "src", relative(SRC, file)) : join(DIST, "local", file)).replace(TYPESCRIPT, ".js");
+}
+
+/**
+ * Imports keep pointing at separate modules, now at their builds: a TypeScript
+ * file's import of another (collected in `deps`), of the sources, or of the
+ * package `contrast`.
+ */
+function towardsBuilds(deps) {
   return {
-    name: "compiled-contrast",
+    name: "towards-builds",
     setup(build) {
       build.onResolve({ filter: /^contrast$/ }, () => ({ path: pathToFileURL(join(DIST, "src", "index.js")).href, external: true }));
-      build.onResolve({ filter: /\.ts$/ }, (args) => {
-        const file = resolve(args.resolveDir, args.path);
-        if (relative(srcDir, file).startsWith("..")) return undefined;
-        const js = join(DIST, "src", relative(srcDir, file)).replace(/\.ts$/, ".js");
-        return { path: pathToFileURL(js).href, external: true };
+      build.onResolve({ filter: /^(\.{1,2}\/|\/|file:)/ }, (args) => {
+        if (args.kind === "entry-point") return undefined;
+        let file = args.path.startsWith("file:") ? fileURLToPath(args.path) : resolve(args.resolveDir, args.path);
+        if (!existsSync(file) && existsSync(`${file}.ts`)) file = `${file}.ts`;
+        if (!TYPESCRIPT.test(file)) return { path: pathToFileURL(file).href, external: true };
+        if (!inSources(file)) deps.get(args.importer)?.add(file);
+        return { path: pathToFileURL(compiledPath(file)).href, external: true };
       });
     },
   };
 }
 
-/** Each bundled file still sees its own location in import.meta, not the bundle's. */
+/** A compiled file still sees its own location in import.meta, not its build's. */
 const ownLocations = {
   name: "own-locations",
   setup(build) {
-    build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
-      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-      const contents = readFileSync(args.path, "utf8")
+    build.onLoad({ filter: TYPESCRIPT }, (args) => ({
+      loader: "ts",
+      contents: readFileSync(args.path, "utf8")
         .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href))
         .replaceAll("import.meta.filename", JSON.stringify(args.path))
-        .replaceAll("import.meta.dirname", JSON.stringify(dirname(args.path)));
-      return { contents, loader: /\.[cm]?ts$/.test(args.path) ? "ts" : "js" };
-    });
+        .replaceAll("import.meta.dirname", JSON.stringify(dirname(args.path))),
+    }));
   },
 };
 
-/**
- * Compiles a TypeScript setup script (with any helper files of its own) into
- * one module under dist/setups, again only when one of them changed; returns
- * the path to import.
- */
-export async function compileSetup(setup) {
-  const key = await ensureBuilt();
-  const name = `${basename(setup).replace(/\.[cm]?ts$/, "")}-${createHash("sha256").update(setup).digest("hex").slice(0, 8)}`;
-  const out = join(DIST, "setups", `${name}.js`);
-  const inputsFile = join(DIST, "setups", `${name}.inputs`);
-  const [oldKey, ...inputs] = readText(inputsFile).split("\n").filter(Boolean);
-  if (inputs.length && oldKey === `${key}:${fingerprintOrNothing(inputs)}`) return out;
-  const result = await compile({
-    entryPoints: [setup],
-    outfile: out,
-    sourcemap: "inline",
-    metafile: true,
-    plugins: [compiledContrast(SRC), ownLocations],
-  });
-  const used = Object.keys(result.metafile.inputs).map((f) => resolve(f));
-  writeAtomically(out, result.outputFiles[0].text);
-  writeAtomically(inputsFile, [`${key}:${fingerprint(used)}`, ...used].join("\n") + "\n");
-  return out;
+function stampOf(file) {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return "gone";
+  }
 }
 
-function fingerprintOrNothing(files) {
+/** What the last compilation of `file` recorded, if it is still good for this build and this version of the file. */
+function freshRecord(file, key) {
   try {
-    return fingerprint(files);
+    const record = JSON.parse(readFileSync(`${compiledPath(file)}.json`, "utf8"));
+    return record.key === key && record.stamp === stampOf(file) ? record : null;
   } catch {
-    return ""; // an input is gone: build again
+    return null;
   }
+}
+
+async function compileFiles(files, key) {
+  const deps = new Map(files.map((f) => [f, new Set()]));
+  const result = await compile({
+    entryPoints: files,
+    outdir: join(DIST, "local"),
+    outbase: "/",
+    sourcemap: "inline",
+    plugins: [towardsBuilds(deps), ownLocations],
+  });
+  for (const out of result.outputFiles) writeAtomically(out.path, out.text);
+  for (const [file, used] of deps) {
+    writeAtomically(`${compiledPath(file)}.json`, JSON.stringify({ key, stamp: stampOf(file), deps: [...used] }));
+  }
+  return deps;
+}
+
+/**
+ * Compiles a TypeScript file outside the sources (a setup script, a procedure,
+ * a scan of the user's) and the TypeScript files it imports, each into a
+ * module of its own, again only when one of them changed; returns the path to
+ * import. Its imports of the sources go to their build, so a script and the
+ * shell share one env and one set of gadgets, and a file imported twice (by
+ * the setup script, then by a procedure) is one module.
+ */
+export async function compileScript(file) {
+  const key = await ensureBuilt();
+  if (inSources(file)) return compiledPath(file);
+  const seen = new Set();
+  const stale = [];
+  const visit = (f) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    const record = freshRecord(f, key);
+    if (record) record.deps.forEach(visit);
+    else stale.push(f);
+  };
+  visit(file);
+  while (stale.length) {
+    const deps = await compileFiles(stale.splice(0), key);
+    for (const used of deps.values()) used.forEach(visit);
+  }
+  return compiledPath(file);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -2,12 +2,21 @@
  * The shell runs from its build in dist/ (bin/build.js): what a user edits,
  * a setup script or a source file, must take effect at the next start.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contrast, ROOT, runNode } from "./helpers/cli.ts";
 import { tempDir } from "./helpers/beamline.ts";
+
+/** A folder for scripts outside the project; it and their builds in dist/local go when the test ends. */
+function scriptDir(t: TestContext): string {
+  const dir = tempDir();
+  t.after(() => {
+    for (const d of [dir, join(ROOT, "dist", "local", dir)]) rmSync(d, { recursive: true, force: true });
+  });
+  return dir;
+}
 
 /** Rewrites a file and moves its modification time on, as an editor saving twice in a second would not. */
 function edit(file: string, text: string): void {
@@ -16,8 +25,8 @@ function edit(file: string, text: string): void {
   utimesSync(file, later, later);
 }
 
-test("a setup script outside the project, with a helper file, is compiled and shares the shell's gadgets", async () => {
-  const dir = tempDir();
+test("a setup script outside the project, with a helper file, is compiled and shares the shell's gadgets", async (t) => {
+  const dir = scriptDir(t);
   const setup = join(dir, "mybeamline.ts");
   const helper = join(dir, "positions.ts");
   writeFileSync(helper, "export const START: number = 1.25;\n");
@@ -35,6 +44,7 @@ test("a setup script outside the project, with a helper file, is compiled and sh
   assert.match(a.out, /tablex\s+1\.250/);
   assert.match(a.out, /user level 2/);
   assert.match(a.out, new RegExp(`setup at file://${setup}`), "import.meta.url is the script's own");
+  for (const built of ["mybeamline.js", "positions.js"]) assert.ok(existsSync(join(ROOT, "dist", "local", dir, built)), `a module of its own: ${built}`);
 
   edit(helper, "export const START: number = -3.5;\n");
   const b = await contrast([setup, "-c", "wm tablex"], { CONTRAST_DATA_DIR: dataDir });
@@ -47,8 +57,8 @@ test("a setup script outside the project, with a helper file, is compiled and sh
   assert.match(c.out, /tabley\s+-3\.500/, "an edited setup script takes effect");
 });
 
-test("a setup script with a syntax error names the file and line, and exits 1", async () => {
-  const dir = tempDir();
+test("a setup script with a syntax error names the file and line, and exits 1", async (t) => {
+  const dir = scriptDir(t);
   const setup = join(dir, "broken.ts");
   writeFileSync(setup, `import { DummyMotor } from "contrast";\nnew DummyMotor({ name: "m" );\n`);
   const r = await contrast([setup, "-c", "wa"], { CONTRAST_DATA_DIR: tempDir() });
@@ -84,8 +94,8 @@ test("an edited source file is rebuilt at the next start; a broken one is report
   assert.match(broken.err, /contrast: cannot build the sources:\n.*cli\.ts:\d+:\d+: /);
 });
 
-test("a recorder of the user's own, in TypeScript beside the setup script, records a scan from the shell", async () => {
-  const dir = tempDir();
+test("a recorder of the user's own, in TypeScript beside the setup script, records a scan from the shell", async (t) => {
+  const dir = scriptDir(t);
   mkdirSync(join(dir, "csv"));
   // the example of docs/recorders.md, importing "contrast" as a script outside the project does
   writeFileSync(join(dir, "csv", "csvChild.ts"), `

@@ -197,7 +197,8 @@ test("Ctrl-C interrupts JavaScript too: a procedure's scan, an await, a runaway 
   assert.match(since(await s.run("wm samx"), "wm samx"), /^samx\s+0\.000\s/m);
 });
 
-for (const [how, imports] of [["the build", ["./bin/interactive.js"]], ["tsx", ["tsx", "./src/shell/interactive.ts"]]]) {
+const nodeRoutes: [string, string[]][] = [["the build", ["./bin/interactive.js"]], ["tsx", ["tsx", "./src/shell/interactive.ts"]]];
+for (const [how, imports] of nodeRoutes) {
   test(`node -i with interactive.ts (from ${how}) is the shell too`, async (t) => {
     const s = await shell(t, { NODE_REPL_HISTORY: "" }, ["node", ...imports.flatMap((m) => ["--import", m]), "-i"]);
     const scan = await s.run("%ascan samx 0 1 2 0.01");
@@ -223,4 +224,16 @@ test("a terminal that hangs up mid-scan: the scan is interrupted, the files clos
   const summary = scanFileSummary(join(s.dataDir, "000001.h5"));
   assert.equal(summary.status, "interrupted");
   assert.ok(summary.rows.det >= 20 && summary.rows.det < 100000, `${summary.rows.det} points`);
+});
+
+test("a TypeScript file imported at the prompt runs against the shell's own gadgets, and the setup script is not run twice", async (t) => {
+  const s = await shell(t);
+  const scanClass = since(await s.run(`await import("./examples/spiral.ts")`), "spiral.ts");
+  assert.match(scanClass, /Spiral: \[class Spiral extends SoftwareScan\]/);
+  assert.match(since(await s.run("spiral samx samy 0.1 5 0.01"), "spiral samx"), /scan #1 finished \(5 points\)/);
+  // the procedure imports beamlines/sim.ts, already loaded as the setup script, and spiral.ts, already imported
+  const procedure = since(await s.run(`await import("./examples/energy-series.ts")`), "energy-series.ts");
+  assert.doesNotMatch(procedure, /already exists|rror/);
+  assert.match(procedure, /scan #6 finished \(20 points\)/);
+  assert.match(since(await s.run("wm energy"), "wm energy"), /^energy\s+11\.0000\s/m);
 });

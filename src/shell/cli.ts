@@ -34,8 +34,8 @@ export async function loadSetup(setup: string): Promise<void> {
   let file = setup;
   if (COMPILED && /\.[cm]?ts$/.test(setup)) {
     const build = pathToFileURL(join(PACKAGE_ROOT, "bin", "build.js")).href;
-    const { compileSetup } = (await import(build)) as { compileSetup: (setup: string) => Promise<string> };
-    file = await compileSetup(setup);
+    const { compileScript } = (await import(build)) as { compileScript: (file: string) => Promise<string> };
+    file = await compileScript(setup);
   }
   await import(pathToFileURL(file).href);
 }

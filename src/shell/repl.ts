@@ -17,6 +17,7 @@ import { LineRunner, isMacroCall } from "./LineRunner.ts";
 import { StatusLine } from "./StatusLine.ts";
 import { shellCompleter } from "./completion.ts";
 import { addGadgets, fillScope } from "./scope.ts";
+import { allowTypeScriptImports } from "./typescriptImports.ts";
 
 /** After a hang-up, how long the line that runs gets to clean up before the shell closes anyway. */
 const HANGUP_PATIENCE_MS = 30_000;
@@ -105,6 +106,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
       });
       return;
     }
+    if (/\bimport\s*\(/.test(code)) allowTypeScriptImports();
     void runner.runJavascript((done) => withoutSigintListeners(() => javascript.call(r, code, context, file, done))).then(({ err, result }) => {
       status.clear();
       if (!err) return callback(null, result);
