@@ -187,6 +187,12 @@ test("a taken stream port is a clear error from start(), and the socket holding 
     assert.equal(stream.isAlive(), false);
     const { text } = await lsrec();
     assert.match(text, /stream\s+StreamRecorder\s+dead: cannot bind .*: address in use/);
+    // while it starts again it is neither alive nor dead
+    const again = stream.start().catch(() => {});
+    const starting = (await lsrec()).text;
+    assert.match(starting, /stream\s+StreamRecorder\s+starting\s/);
+    assert.doesNotMatch(starting, /dead|start it with/);
+    await again;
     assert.match(text, /start it with: await stream\.start\(\)/);
     // the other publisher still publishes
     const sub = new StreamListener(address);

@@ -26,6 +26,9 @@ function backlogText(b: RecorderRow["backlog"]): string {
   return b.bytes >= 1e6 ? `${b.points} (${(b.bytes / 1e6).toFixed(0)} MB)` : String(b.points);
 }
 
+/** States of a recorder that is not running and has not died either. */
+const NOT_DEAD = new Set(["not started", "starting", "stopping", "stopped"]);
+
 defineMacro("lsrec", `
     lsrec
     Lists the recorders, with * before the active ones: kind, alive (and its
@@ -40,15 +43,17 @@ defineMacro("lsrec", `
       ...(r instanceof ProcessRecorder ? { backlog: r.backlog(), ...(r.pid ? { pid: r.pid } : {}) } : {}),
       writes: r.describe(),
     }));
-    const state = (r: RecorderRow) => (r.alive ? `alive${r.pid ? `, pid ${r.pid}` : ""}` : r.reason === "stopped" || r.reason === "not started" ? r.reason : `dead: ${r.reason}`);
+    const dead = (r: RecorderRow) => !r.alive && !NOT_DEAD.has(r.reason ?? "");
+    const state = (r: RecorderRow) => (r.alive ? `alive${r.pid ? `, pid ${r.pid}` : ""}` : dead(r) ? `dead: ${r.reason}` : r.reason ?? "");
     const w = (f: (r: RecorderRow) => string, min: number) => Math.max(min, ...rows.map((r) => f(r).length)) + 2;
     const [wn, wk, ws, wb] = [w((r) => r.name, 4), w((r) => r.kind, 4), w(state, 5), w((r) => backlogText(r.backlog), 7)];
     const lines = [chalk.bold("  " + "name".padEnd(wn) + "kind".padEnd(wk) + "state".padEnd(ws) + "backlog".padEnd(wb) + "writes")];
     for (const r of rows) {
       const s = state(r).padEnd(ws);
-      lines.push(`${r.active ? "* " : "  "}${r.name.padEnd(wn)}${r.kind.padEnd(wk)}${r.alive ? s : chalk.red(s)}${backlogText(r.backlog).padEnd(wb)}${r.writes}`);
+      lines.push(`${r.active ? "* " : "  "}${r.name.padEnd(wn)}${r.kind.padEnd(wk)}${dead(r) ? chalk.red(s) : s}${backlogText(r.backlog).padEnd(wb)}${r.writes}`);
     }
-    for (const r of rows) if (!r.alive && r.backlog) lines.push(chalk.dim(`${r.name} is ${state(r)}; start it with: await ${r.name}.start()`));
+    const startable = (r: RecorderRow) => dead(r) || r.reason === "stopped" || r.reason === "not started";
+    for (const r of rows) if (startable(r) && r.backlog) lines.push(chalk.dim(`${r.name} is ${state(r)}; start it with: await ${r.name}.start()`));
     env.print(lines.join("\n"));
     return rows;
   });
