@@ -19,13 +19,20 @@ const SRC = join(ROOT, "src");
 export const DIST = join(ROOT, "dist");
 const STAMP = join(DIST, "stamp");
 
-/** Path, size and modification time of each input: changes whenever a file does. */
+/** Size and modification time of a file: they change whenever it does. */
+function stampOf(file) {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return "gone";
+  }
+}
+
+/** One short hash of the path and stamp of each input. */
 function fingerprint(files) {
   const h = createHash("sha256");
-  for (const f of files) {
-    const s = statSync(f);
-    h.update(`${f}\0${s.size}\0${s.mtimeMs}\n`);
-  }
+  for (const f of files) h.update(`${f}\0${stampOf(f)}\n`);
   return h.digest("hex").slice(0, 16);
 }
 
@@ -143,15 +150,6 @@ const ownLocations = {
     }));
   },
 };
-
-function stampOf(file) {
-  try {
-    const s = statSync(file);
-    return `${s.size}:${s.mtimeMs}`;
-  } catch {
-    return "gone";
-  }
-}
 
 /** What the last compilation of `file` recorded, if it is still good for this build and this version of the file. */
 function freshRecord(file, key) {
