@@ -2,21 +2,12 @@
  * The shell runs from its build in dist/ (bin/build.js): what a user edits,
  * a setup script or a source file, must take effect at the next start.
  */
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { contrast, ROOT, runNode } from "./helpers/cli.ts";
+import { contrast, ROOT, runNode, scriptDir } from "./helpers/cli.ts";
 import { tempDir } from "./helpers/beamline.ts";
-
-/** A folder for scripts outside the project; it and their builds in dist/local go when the test ends. */
-function scriptDir(t: TestContext): string {
-  const dir = tempDir();
-  t.after(() => {
-    for (const d of [dir, join(ROOT, "dist", "local", dir)]) rmSync(d, { recursive: true, force: true });
-  });
-  return dir;
-}
 
 /** Rewrites a file and moves its modification time on, as an editor saving twice in a second would not. */
 function edit(file: string, text: string): void {

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contrast } from "./helpers/cli.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { contrast, scriptDir } from "./helpers/cli.ts";
 import { tempDir } from "./helpers/beamline.ts";
 
 test("contrast SETUP -c LINE runs the lines on the simulated beamline and exits 0", async () => {
@@ -62,4 +64,23 @@ test("lsdet, lsm and lsrec name each gadget's class as written in the sources", 
   assert.match(r.out, /^samx\s+DummyMotor\s/m);
   assert.match(r.out, /^s1gap\s+PseudoMotor\s/m);
   assert.match(r.out, /^\* h5rec\s+Hdf5Recorder\s/m);
+});
+
+test("the first prompt shows the next scan number of the directory the path fixer gives, not of the manual one", async (t) => {
+  const manual = tempDir();
+  const given = tempDir();
+  writeFileSync(join(given, ".contrast-scan-id.json"), JSON.stringify({ nextScanId: 41 }));
+  const setup = join(scriptDir(t), "asks-a-device.ts");
+  writeFileSync(setup, `
+import { env, PathFixer } from "contrast";
+class DevicePathFixer extends PathFixer {
+  private asked: string | null = null;
+  override get directory(): string { return this.asked ?? super.directory; }
+  override set directory(d: string) { super.directory = d; }
+  override async getDirectory(): Promise<string> { return (this.asked = ${JSON.stringify(given)}); }
+}
+env.paths = new DevicePathFixer(${JSON.stringify(manual)});`);
+  const r = await contrast([setup]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^\[41\] contrast> /m);
 });

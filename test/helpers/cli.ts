@@ -1,4 +1,8 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -23,4 +27,13 @@ export function runNode(args: string[], env: Record<string, string> = {}, cwd = 
 /** Runs `contrast` as a user would. */
 export function contrast(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return runNode(["bin/contrast.js", ...args], env);
+}
+
+/** A folder for scripts outside the project; it and their builds in dist/local go when the test ends. */
+export function scriptDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-script-"));
+  t.after(() => {
+    for (const d of [dir, join(ROOT, "dist", "local", dir)]) rmSync(d, { recursive: true, force: true });
+  });
+  return dir;
 }
