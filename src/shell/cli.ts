@@ -29,7 +29,11 @@ export function parseCommandLine(argv: string[]): { setup: string; lines: string
   return { setup: resolve(setup ?? DEFAULT_SETUP), lines, help };
 }
 
-/** Runs the setup script; from the build, a TypeScript one is compiled first (bin/build.js). */
+/**
+ * Runs the setup script (from the build, a TypeScript one is compiled first, see bin/build.js),
+ * then asks the path fixer where data go: one that asks a device knows the directory, and so
+ * the prompt's next scan number, only once asked.
+ */
 export async function loadSetup(setup: string): Promise<void> {
   let file = setup;
   if (COMPILED && /\.[cm]?ts$/.test(setup)) {
@@ -38,6 +42,7 @@ export async function loadSetup(setup: string): Promise<void> {
     file = await compileScript(setup);
   }
   await import(pathToFileURL(file).href);
+  await env.paths.getDirectory().catch(() => {});
 }
 
 /** Stops every recorder so that their files are closed. */

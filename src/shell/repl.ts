@@ -202,8 +202,6 @@ export async function startShell(options: { beforeClose?: () => Promise<void> } 
   const motors = Motor.getInstances().filter((m) => m.userLevel <= env.userLevel).length;
   const detectors = Detector.getInstances().filter((d) => d.userLevel <= env.userLevel).length;
   env.print(`contrast: ${motors} motors, ${detectors} detectors. lsmac lists the macros, help NAME (or NAME?) explains one, Ctrl-D leaves.`);
-  // a path fixer that asks a device knows the directory, and so the next scan number, only once asked
-  await env.paths.getDirectory().catch(() => {});
   const r = openRepl({ beforeClose: options.beforeClose });
   const history = process.env.CONTRAST_HISTORY ?? join(homedir(), ".contrast_history");
   r.setupHistory(history, (err) => {
