@@ -27,25 +27,23 @@ defineMacro("lsdet", `
     return dets.filter((d) => d.active).map((d) => d.name);
   });
 
+/** activate and deactivate: the detectors named (wildcards work), with their new state. */
+function setActive(args: Arg[], active: boolean): string[] {
+  const dets = detectorsFrom(args);
+  if (!dets.length) throw new UsageError("name at least one detector");
+  for (const d of dets) d.active = active;
+  return dets.map((d) => d.name);
+}
+
 defineMacro("activate", `
     activate <detector1> [<detector2> ...]
     Makes detectors take part in scans and ct. Wildcards work.`,
-  (args) => {
-    const dets = detectorsFrom(args);
-    if (!dets.length) throw new UsageError("name at least one detector");
-    for (const d of dets) d.active = true;
-    return dets.map((d) => d.name);
-  });
+  (args) => setActive(args, true));
 
 defineMacro("deactivate", `
     deactivate <detector1> [<detector2> ...]
     Leaves detectors out of scans and ct. Wildcards work.`,
-  (args) => {
-    const dets = detectorsFrom(args);
-    if (!dets.length) throw new UsageError("name at least one detector");
-    for (const d of dets) d.active = false;
-    return dets.map((d) => d.name);
-  });
+  (args) => setActive(args, false));
 
 defineMacro("ct", `
     ct [<exp_time>]
