@@ -62,7 +62,8 @@ export function peakStats(xs: ArrayLike<number>, ys: ArrayLike<number>): PeakSta
   }
   const maxValue = y[top];
   const minValue = y[bottom];
-  const half = minValue + (maxValue - minValue) / 2;
+  // the top of the parabola through the highest three points: a peak between two points is not cut short
+  const half = minValue + (Math.max(maxValue, vertex(x, y, top)) - minValue) / 2;
   const left = crossing(x, y, half, top, -1);
   const right = crossing(x, y, half, top, 1);
   let mass = 0;
@@ -79,6 +80,17 @@ export function peakStats(xs: ArrayLike<number>, ys: ArrayLike<number>): PeakSta
     fwhm: both ? Math.abs(right - left) : null,
     maxValue, minValue,
   };
+}
+
+/** The height of the parabola through points i-1, i, i+1 at its vertex; y[i] at the ends or when it is not a peak. */
+function vertex(x: number[], y: number[], i: number): number {
+  if (i < 1 || i + 1 >= y.length) return y[i];
+  const [x0, x1, x2, y0, y1, y2] = [x[i - 1], x[i], x[i + 1], y[i - 1], y[i], y[i + 1]];
+  const denom = (x0 - x1) * (x0 - x2) * (x1 - x2);
+  const a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denom;
+  const b = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / denom;
+  const c = y1 - a * x1 * x1 - b * x1;
+  return a < 0 && Number.isFinite(a) ? c - (b * b) / (4 * a) : y[i];
 }
 
 /** Where y first falls to `level` walking from `from` in direction `dir`, interpolated; null if it never does. */
