@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { env, runCommand, Recorder, Hdf5Recorder, LimitError, type ScanFooter } from "../src/index.ts";
 import { gridStats, peakStats, plotSelection } from "../src/scans/stats.ts";
 import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
-import { needsH5py, runPython, PY_PLAIN_VALUES } from "./helpers/system.ts";
+import { chromium } from "playwright-core";
+import type { LivePlotView } from "../src/recorders/liveplot/protocol.ts";
+import { CHROMIUM, needsChromium, needsH5py, runPython, PY_PLAIN_VALUES } from "./helpers/system.ts";
 import { TmuxShell } from "./helpers/tmux.ts";
 
 after(async () => {
@@ -222,6 +224,27 @@ print(json.dumps(out))
   assert.ok(Math.abs((mesh["det/samy/cen"] as number) - -0.2) < 0.01, `samy cen ${mesh["det/samy/cen"]}`);
   assert.ok(Math.abs((mesh["det/samy/peak"] as number) - -0.2) < 1e-9);
   await h5.stop();
+});
+
+test("the live plot marks the finished scan's peak, cen and com", { skip: needsChromium(), timeout: 120_000 }, async () => {
+  gaussianBeamline();
+  const url = (await runCommand("liveplot samx det port=0")) as string;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await runCommand("ascan samx 0 0.6 20 0.01");
+    await page.waitForFunction(() => (window as unknown as { liveplot?: LivePlotView }).liveplot?.marks != null, undefined, { timeout: 30_000 });
+    const view = await page.evaluate(() => (window as unknown as { liveplot: LivePlotView }).liveplot);
+    const s = env.lastScan?.stats.det.samx;
+    assert.ok(s);
+    assert.deepEqual(view.marks, { peak: s.peak, cen: s.cen, com: s.com });
+  } finally {
+    await browser.close();
+  }
 });
 
 test("in the real shell: a scan's first line has its estimate, the statistics follow it, goto cen moves there, estimate names the bad point",
