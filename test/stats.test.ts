@@ -1,6 +1,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { env, runCommand, Recorder, Hdf5Recorder, LimitError, type ScanFooter } from "../src/index.ts";
+import { env, runCommand, AbortError, Recorder, Hdf5Recorder, LimitError, type ScanFooter } from "../src/index.ts";
 import { gridStats, peakStats, plotSelection } from "../src/scans/stats.ts";
 import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
 import { chromium } from "playwright-core";
@@ -141,6 +141,17 @@ test("goto outside the limits moves nothing; goto without a defined cen moves no
   await assert.rejects(runCommand("goto cen spec"), /scan #2 has no statistics of spec \(it has: det\)/);
 });
 
+test("Ctrl-C during goto stops the motor and brings it back", async () => {
+  const { samx } = gaussianBeamline();
+  await runCommand("ascan samx 0 0.6 20 0.01");
+  (samx as unknown as { velocity: number }).velocity = 0.5; // the move to cen takes 0.6 s
+  const ctrlC = new AbortController();
+  setTimeout(() => ctrlC.abort(), 50);
+  await assert.rejects(runCommand("goto cen", { signal: ctrlC.signal }), AbortError);
+  assert.equal(await samx.position(), 0.6);
+  assert.match(takeOutput(), /goto cen stopped: going back/);
+});
+
 test("lineup: a dscan, then the motor ends on the peak", async () => {
   const { samx } = gaussianBeamline();
   await samx.move(0.25);
@@ -162,6 +173,8 @@ test("plotselect chooses whose statistics are printed and used", async () => {
   assert.match(takeOutput(), /^det2 vs samx:  peak 0\.4500 /m);
   assert.equal(env.lastScan?.detector, "det2");
   assert.equal(await runCommand("peak det"), 0.3, "another detector can still be named");
+  await assert.rejects(runCommand("plotselect nothere"), /plotselect: "nothere" is not a detector \(lsdet lists them\)\nplotselect \[<detector>\]/);
+  assert.equal(plotSelection.detector, "det2");
   await runCommand("plotselect auto");
   await runCommand("ascan samx 0 0.6 12 0.01");
   assert.equal(env.lastScan?.detector, "det");

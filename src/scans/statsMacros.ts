@@ -25,7 +25,7 @@ function lastStats(det?: string): { det: string; scannr: number; perAxis: Record
   const last = env.lastScan;
   if (!last) throw new Error("no scan has run yet in this session: no statistics");
   const name = det ?? last.detector;
-  if (name === null) throw new Error(`scan #${last.scannr} had no scalar detector: no statistics`);
+  if (name === null) throw new Error(`scan #${last.scannr} has no statistics (no scalar detector took part, or no point was taken)`);
   const perAxis = last.stats[name];
   if (!perAxis) throw new Error(`scan #${last.scannr} has no statistics of ${name} (it has: ${Object.keys(last.stats).join(", ") || "none"})`);
   return { det: name, scannr: last.scannr, perAxis };
@@ -77,7 +77,8 @@ defineMacro("plotselect", `
     prints the choice; 'plotselect auto' goes back to the first scalar detector.`,
   (args) => {
     arity(args, 0, 1);
-    if (args.length) plotSelection.detector = args[0] === "auto" ? null : (detectorName(args[0]) as string);
+    if (args.length && args[0] !== "auto" && !(args[0] instanceof Detector)) throw new UsageError(`${show(args[0])} is not a detector (lsdet lists them)`);
+    if (args.length) plotSelection.detector = args[0] instanceof Detector ? args[0].name : null;
     env.print(`statistics of: ${plotSelection.detector ?? "the first scalar detector of each scan"}`);
     return plotSelection.detector;
   });

@@ -40,7 +40,7 @@ export type ToPage =
   | { type: "scan"; meta: ScanMeta }
   /** points `from`, `from + 1`, ... of a scan; a/b are the two map motors */
   | { type: "points"; uid: number; from: number; xs: number[]; ys: number[]; a?: number[]; b?: number[] }
-  | { type: "status"; uid: number; status: TraceStatus; error: string | null; endTime: number | null; marks: PeakMarks | null }
+  | { type: "status"; uid: number; status: TraceStatus; error: string | null; endTime: number | null; marks?: PeakMarks }
   /** a scan that fell off the end of the "last few scans" list */
   | { type: "drop"; uid: number }
   /** the latest 1-D reading */
