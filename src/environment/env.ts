@@ -4,6 +4,7 @@ import { MotorSnapshot, type Snapshot } from "./snapshot.ts";
 import { peekScanId, saveScanId, takeScanId } from "./scanIds.ts";
 import { macros } from "../macros/registry.ts";
 import type { SoftwareScan } from "../scans/SoftwareScan.ts";
+import type { LastScanStats } from "../scans/stats.ts";
 
 type Hook = (scan: SoftwareScan) => void | Promise<void>;
 
@@ -29,6 +30,8 @@ class Environment {
   /** hides and protects gadgets whose userLevel is above it; not a security feature */
   userLevel = 5;
   lastMacroResult: unknown = undefined;
+  /** the last scan's peak statistics (what `peak`, `cen`, `goto` ... use) */
+  lastScan: LastScanStats | undefined = undefined;
   hooks: Hooks = {};
   /** command-line shortcuts: a name bound to a macro line */
   shortcuts = new Map<string, string>();

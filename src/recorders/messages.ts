@@ -1,4 +1,5 @@
 import type { Value, ValueDict } from "../data/values.ts";
+import type { ScanStats } from "../scans/stats.ts";
 
 /** Sent once when a scan starts. */
 export interface ScanHeader {
@@ -43,6 +44,8 @@ export interface ScanFooter {
   /** the error message when status is "failed" */
   error?: string;
   snapshot: ValueDict;
+  /** peak statistics of every scalar detector, per axis (scans/stats.ts) */
+  stats?: ScanStats;
 }
 
 export type ScanMessage = ScanHeader | ScanPoint | ScanFooter;

@@ -23,6 +23,7 @@ export class Mesh extends SoftwareScan {
       this.intervals.push(asInt(args[i + 3], "intervals", 1));
     }
     if (new Set(this.motors).size !== this.motors.length) throw new UsageError("a motor is given twice");
+    this.grid = this.intervals.map((k) => k + 1);
   }
 
   protected origin(j: number): number {

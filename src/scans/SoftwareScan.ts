@@ -9,6 +9,8 @@ import type { Value, ValueDict } from "../data/values.ts";
 import type { Kwargs, MacroContext, MacroInstance } from "../macros/registry.ts";
 import { AbortError, abortable, throwIfAborted } from "../util/abort.ts";
 import { ScanTable } from "./table.ts";
+import { PeakCollector } from "./stats.ts";
+import { estimateScan, estimateSummary, learnOverhead, type ScanEstimate } from "./estimate.ts";
 
 export interface ScanResult {
   scannr: number;
@@ -31,10 +33,16 @@ export abstract class SoftwareScan implements MacroInstance {
   /** relative scans go back to where they started, on every exit path */
   returnToStart = false;
   /** the motors' positions when the scan started */
-  protected startPositions: number[] = [];
+  startPositions: number[] = [];
   scannr = -1;
   /** points recorded so far in this run */
   pointsDone = 0;
+
+  /** points per motor of a grid scan (last motor fastest): peak statistics are then per axis */
+  grid?: number[];
+  /** collects the scalar readings for the peak statistics (stats.ts) */
+  private peaks = new PeakCollector([], []);
+  private estimate?: ScanEstimate;
 
   /** A scan with more points than this is refused (it would take days and fill memory). */
   static maxPoints = 10_000_000;
@@ -54,9 +62,10 @@ export abstract class SoftwareScan implements MacroInstance {
     const recorders = Recorder.getInstances().filter((r) => r.active);
 
     await this.refuseIfBusy(group, recorders);
-    this.startPositions = await Promise.all(this.motors.map((m) => m.position()));
-    const positions = this.checkedPositions();
+    const positions = await this.plan();
     throwIfAborted(signal);
+    this.estimate = estimateScan(this.motors, this.startPositions, positions, detectors.length ? this.exposure : 0, this.returnToStart);
+    this.peaks = new PeakCollector(this.motors.map((m) => m.name), detectors.map((d) => d.name), this.grid);
 
     const dir = await env.paths.getDirectory();
     this.scannr = env.takeScanId(dir);
@@ -78,14 +87,14 @@ export abstract class SoftwareScan implements MacroInstance {
         told.push(r);
       }));
       await env.hooks.beforeScan?.(this);
-      env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${positions.length} points, data in ${dir})`));
+      env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${estimateSummary(this.estimate)}, data in ${dir})`));
       await this.loop(positions, group, recorders, signal);
       status = "finished";
     } catch (e) {
       error = e;
       status = e instanceof AbortError || signal.aborted ? "interrupted" : "failed";
     }
-    return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal });
+    return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal, description });
   }
 
   private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
@@ -108,6 +117,7 @@ export abstract class SoftwareScan implements MacroInstance {
       Object.assign(data, await group.read());
       const elapsed = (performance.now() - t0) / 1000;
       data.dt = elapsed;
+      this.peaks.add(i, data);
       const point: ScanPoint = { kind: "data", status: "running", scannr: this.scannr, index: i, data };
       await abortable(Promise.all(recorders.map((r) => r.send(point))), signal);
       this.pointsDone = i + 1;
@@ -119,7 +129,7 @@ export abstract class SoftwareScan implements MacroInstance {
     }
   }
 
-  private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal }): Promise<ScanResult> {
+  private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal; description: string }): Promise<ScanResult> {
     const problems: string[] = [];
     if (s.status !== "finished") {
       problems.push(...(await s.group.stop()));
@@ -128,11 +138,12 @@ export abstract class SoftwareScan implements MacroInstance {
     }
     problems.push(...(await s.group.finish()));
     if (this.returnToStart) await this.goBack(problems, s.signal);
+    const peaks = this.peaks.finish(this.scannr, s.description);
     const message = s.error instanceof Error ? s.error.message : s.error === undefined ? undefined : String(s.error);
     if (s.told.length) {
       const footer: ScanFooter = {
         kind: "footer", status: s.status, scannr: this.scannr, endTime: Date.now() / 1000,
-        snapshot: await env.snapshot.capture().catch((): ValueDict => ({})),
+        snapshot: await env.snapshot.capture().catch((): ValueDict => ({})), stats: peaks.last.stats,
         ...(s.status === "failed" && message ? { error: message } : {}),
       };
       const acks = await Promise.allSettled(s.told.map((r) => r.send(footer)));
@@ -142,6 +153,9 @@ export abstract class SoftwareScan implements MacroInstance {
     for (const p of problems) env.print(chalk.red(`  ${p}`));
     const colour = s.status === "finished" ? chalk.green : s.status === "interrupted" ? chalk.yellow : chalk.red;
     env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${this.pointsDone} points)`));
+    env.lastScan = peaks.last;
+    if (peaks.line) env.print(peaks.line);
+    if (this.estimate && s.status === "finished") learnOverhead(this.estimate, this.pointsDone, this.peaks.elapsed);
     if (s.status === "interrupted") throw s.error instanceof AbortError ? s.error : new AbortError();
     if (s.status === "failed") throw s.error;
     return { scannr: this.scannr, status: s.status, points: this.pointsDone };
@@ -169,8 +183,14 @@ export abstract class SoftwareScan implements MacroInstance {
     }
   }
 
-  /** Every position, in motor order, checked against every limit before anything moves. */
-  private checkedPositions(): number[][] {
+  /** Reads where the motors are and returns every position, checked against the limits; moves nothing (estimate's dry run). */
+  async plan(violations?: LimitError[]): Promise<number[][]> {
+    this.startPositions = await Promise.all(this.motors.map((m) => m.position()));
+    return this.checkedPositions(violations);
+  }
+
+  /** Every position, in motor order, checked against every limit before anything moves; with `violations`, the first is kept there instead of thrown. */
+  private checkedPositions(violations?: LimitError[]): number[][] {
     const out: number[][] = [];
     let i = 0;
     for (const p of this.generatePositions()) {
@@ -181,8 +201,10 @@ export abstract class SoftwareScan implements MacroInstance {
         try {
           m.checkTarget(x);
         } catch (e) {
-          if (e instanceof LimitError) throw new LimitError(`point ${i}: ${e.message}; nothing moved`);
-          throw e;
+          if (!(e instanceof LimitError)) throw e;
+          const violation = new LimitError(`point ${i}: ${e.message}; nothing moved`);
+          if (!violations) throw violation;
+          if (!violations.length) violations.push(violation);
         }
         return x;
       });

@@ -4,3 +4,5 @@ export { Mesh, DMesh } from "./Mesh.ts";
 export { ListScan, LoopScan } from "./ListScan.ts";
 export { SpiralScan, FermatScan } from "./spirals.ts";
 import "./tweak.ts";
+import "./statsMacros.ts";
+export { peakStats, gridStats, plotSelection, type PeakStats, type ScanStats } from "./stats.ts";

@@ -12,6 +12,7 @@
  *     snapshots/pre_scan/<name>, snapshots/post_scan/<name>
  *     measurement/<name>    NXcollection, one entry per key of the points (see columns.ts)
  *     plot/                 NXdata: soft links to the first motor and first scalar detector
+ *     stats/<det>/          peak statistics (see writeStats), written with the footer
  *
  * Crash safety — readers need NEITHER SWMR mode NOR `h5clear` after a crash.
  * Tested (test/hdf5-writer.test.ts): a writer at 100 points/s (scalars,
@@ -41,6 +42,7 @@ import h5wasm from "h5wasm/node";
 import type { File, Group } from "h5wasm/node";
 import { isLink, isNdArray, isTypedArray, type Value, type ValueDict } from "../../data/values.ts";
 import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
+import type { ScanStats } from "../../scans/stats.ts";
 import { GroupSink, linkTarget, type SinkContext } from "./columns.ts";
 import {
   createDataset, createGroup, externalLink, flushFile, group, h5dtype, h5name, h5ready, setAttr, softLink, writeStrings,
@@ -160,6 +162,7 @@ export class Hdf5ScanWriter {
       if (footer.status === "failed" || footer.error !== undefined)
         createDataset(this.entry, "error", { data: footer.error ?? "(no message)" });
       writeDict(createGroup(group(this.entry, "snapshots"), "post_scan", "NXcollection"), footer.snapshot, path.dirname(this.fileName));
+      if (footer.stats && Object.keys(footer.stats).length) writeStats(this.entry, footer.stats);
       this.flush();
     } finally {
       clearTimeout(this.timer);
@@ -224,4 +227,26 @@ function writeValue(parent: Group, name: string, v: Value, dir: string): void {
 
 function writeDict(g: Group, d: ValueDict, dir: string): void {
   for (const [k, v] of Object.entries(d)) writeValue(g, h5name(k), v, dir);
+}
+
+/**
+ * `entry/stats/<det>/`: `axis` (the first motor's name) and the statistics
+ * along it as scalars (peak, min, cen, com, fwhm, max_value, min_value; NaN
+ * where undefined); for grid scans also `<det>/<motor>/...` for every axis.
+ */
+function writeStats(entry: Group, stats: ScanStats): void {
+  const top = createGroup(entry, "stats", "NXcollection");
+  const fields = (g: Group, s: ScanStats[string][string]) => {
+    const values: [string, number | null][] = [
+      ["peak", s.peak], ["min", s.min], ["cen", s.cen], ["com", s.com], ["fwhm", s.fwhm], ["max_value", s.maxValue], ["min_value", s.minValue],
+    ];
+    for (const [k, v] of values) createDataset(g, k, { data: new Float64Array([v ?? NaN]), shape: [] });
+  };
+  for (const [det, perAxis] of Object.entries(stats)) {
+    const axes = Object.keys(perAxis);
+    const g = createGroup(top, h5name(det), "NXcollection");
+    createDataset(g, "axis", { data: axes[0] });
+    fields(g, perAxis[axes[0]]);
+    if (axes.length > 1) for (const a of axes) fields(createGroup(g, h5name(a), "NXcollection"), perAxis[a]);
+  }
 }

@@ -296,7 +296,7 @@ export class LivePlotServer {
         k.sent = n;
       }
       if (k.status !== t.status) {
-        out.push(json({ type: "status", uid: t.meta.uid, status: t.status, error: t.error, endTime: t.endTime }));
+        out.push(json({ type: "status", uid: t.meta.uid, status: t.status, error: t.error, endTime: t.endTime, ...(t.marks ? { marks: t.marks } : {}) }));
         k.status = t.status;
       }
     }

@@ -6,13 +6,15 @@
 import type { ScanMessage, ScanPoint } from "../messages.ts";
 import type { TypedArray } from "../../data/values.ts";
 import { asImage, asSpectrum, findArrays, resolvePath, toNumber, type ImageSource } from "./reduce.ts";
-import type { ScanMeta, TraceStatus } from "./protocol.ts";
+import type { PeakMarks, ScanMeta, TraceStatus } from "./protocol.ts";
 
 export interface Trace {
   meta: ScanMeta;
   status: TraceStatus;
   error: string | null;
   endTime: number | null;
+  /** from the footer's statistics of y against x */
+  marks: PeakMarks | null;
   xs: number[];
   ys: number[];
   /** positions of the two motors of a 2-D scan; null for other scans */
@@ -64,6 +66,8 @@ export class ScanState {
       t.status = msg.status;
       t.error = msg.error ?? null;
       t.endTime = msg.endTime;
+      const s = msg.stats?.[this.y]?.[t.meta.xLabel];
+      t.marks = s ? { peak: s.peak, cen: s.cen, com: s.com } : null;
     }
   }
 
@@ -74,7 +78,7 @@ export class ScanState {
     const map = h.motors.length === 2;
     const t: Trace = {
       meta: { ...h, uid: this.nextUid++, xLabel: this.x ?? "point", yLabel: this.y, map },
-      status: "started", error: null, endTime: null,
+      status: "started", error: null, endTime: null, marks: null,
       xs: [], ys: [], a: map ? [] : null, b: map ? [] : null, xIsIndex: this.x === undefined ? true : null, metaVersion: 0,
     };
     this.traces.push(t);

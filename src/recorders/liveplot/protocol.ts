@@ -26,6 +26,13 @@ export interface ScanMeta {
   map: boolean;
 }
 
+/** Where the finished scan's peak statistics put the y detector against x (scans/stats.ts); drawn as lines. */
+export interface PeakMarks {
+  peak: number;
+  cen: number | null;
+  com: number | null;
+}
+
 export type ToPage =
   /** first message on every connection: forget everything you had */
   | { type: "hello"; x: string | null; y: string; keepScans: number }
@@ -33,7 +40,7 @@ export type ToPage =
   | { type: "scan"; meta: ScanMeta }
   /** points `from`, `from + 1`, ... of a scan; a/b are the two map motors */
   | { type: "points"; uid: number; from: number; xs: number[]; ys: number[]; a?: number[]; b?: number[] }
-  | { type: "status"; uid: number; status: TraceStatus; error: string | null; endTime: number | null }
+  | { type: "status"; uid: number; status: TraceStatus; error: string | null; endTime: number | null; marks?: PeakMarks }
   /** a scan that fell off the end of the "last few scans" list */
   | { type: "drop"; uid: number }
   /** the latest 1-D reading */
@@ -55,6 +62,8 @@ export interface LivePlotView {
   points: number;
   xs: (number | null)[];
   ys: (number | null)[];
+  /** the current scan's peak statistics once it has ended, if it has them */
+  marks: PeakMarks | null;
   /** how many scans are overlaid, the current one included */
   scans: number;
   /** points drawn on the 2-D map (0 when the scan is not a map) */

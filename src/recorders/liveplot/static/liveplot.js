@@ -14,7 +14,7 @@
 
   const view = {
     scannr: null, status: "idle", description: "", npoints: null,
-    points: 0, xs: [], ys: [], scans: 0, mapPoints: 0,
+    points: 0, xs: [], ys: [], marks: null, scans: 0, mapPoints: 0,
     frameShape: null, frameSize: null, spectrumName: null, spectrumLength: 0, spectrum: null,
     connected: false, messages: 0, updates: 0,
   };
@@ -95,7 +95,8 @@
       }
       case "status": {
         const s = byUid(m.uid);
-        if (s) { s.status = m.status; s.error = m.error; s.endTime = m.endTime; }
+        if (s) { s.status = m.status; s.error = m.error; s.endTime = m.endTime; s.marks = m.marks || null; }
+        dirty.chart = true;
         break;
       }
       case "drop":
@@ -131,6 +132,7 @@
     view.points = s ? s.xs.length : 0;
     view.xs = s ? s.xs : [];
     view.ys = s ? s.ys : [];
+    view.marks = s ? s.marks || null : null;
     let n = 0;
     if (s && s.a) for (let i = 0; i < s.a.length; i++) if (finite(s.a[i]) && finite(s.b[i])) n++;
     view.mapPoints = n;
@@ -293,7 +295,31 @@
       }
       ctx.fill();
     }
+    drawPeakMarks(u, ctx);
     ctx.restore();
+  }
+
+  /** Dashed lines at the ended scan's peak, cen and com (its statistics of y against x). */
+  function drawPeakMarks(u, ctx) {
+    const s = current();
+    if (!s || !s.marks || s.meta.map) return;
+    ctx.globalAlpha = 1;
+    ctx.setLineDash([4 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
+    ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    [["peak", "#d92d20"], ["cen", "#7a5af8"], ["com", "#079455"]].forEach(([k, colour], i) => {
+      const v = s.marks[k];
+      if (!finite(v)) return;
+      const x = u.valToPos(v, "x", true);
+      ctx.strokeStyle = ctx.fillStyle = colour;
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.fillText(`${k} ${fmt(v)}`, x + 3 * uPlot.pxRatio, u.bbox.top + (3 + 14 * i) * uPlot.pxRatio);
+    });
+    ctx.setLineDash([]);
   }
 
   let spectrumChart = null;
