@@ -57,7 +57,7 @@ test("a scan's HDF5 file holds motors, detectors, snapshots, description, tags, 
     const v = f.values;
     const points = rec.messages.filter((m): m is ScanPoint => m.kind === "data");
     assert.equal(v["entry/status"], "finished");
-    assert.equal(v["entry/description"], "ascan samx 0 1 4 0.01 sample=Au");
+    assert.deepEqual(v["entry/description"], ["ascan samx 0 1 4 0.01 sample=Au"]);
     assert.equal(v["entry/tags/sample"], "Au");
     assert.match(String(v["entry/start_time"]), /^\d{4}-\d\d-\d\dT/);
     assert.match(String(v["entry/end_time"]), /^\d{4}-\d\d-\d\dT/);
