@@ -1,5 +1,5 @@
 /**
- * recorder.image_MBps: `loopscan 500 0` with the 2-D dummy at 1024x1024 uint16
+ * recorder.image_MBps: `loopscan 499 0` (500 frames) with the 2-D dummy at 1024x1024 uint16
  *   (2 MiB a frame, 1 GiB in all) and an Hdf5Recorder; bytes over the time
  *   runCommand takes, i.e. from the scan's start until the recorder has
  *   acknowledged the footer (file closed).
@@ -129,7 +129,7 @@ async function imageRate(frames = 500): Promise<Figure> {
   let loopDone = 0;
   env.progress = (p) => void (p.done === frames && (loopDone = performance.now()));
   const t0 = performance.now();
-  await runCommand(`loopscan ${frames} 0`);
+  await runCommand(`loopscan ${frames - 1} 0`); // intervals + 1 = frames
   const seconds = (performance.now() - t0) / 1000;
   env.progress = undefined;
   const bytes = frames * cam.shape[0] * cam.shape[1] * 2;
