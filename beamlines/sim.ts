@@ -1,7 +1,8 @@
 /**
  * The simulated beamline: the paper's Fig. 1b and a bit more. Needs nothing
  * but Node. Data go to $CONTRAST_DATA_DIR, else ./data; the stream is
- * published on $CONTRAST_STREAM, else tcp://127.0.0.1:5556.
+ * published on $CONTRAST_STREAM, else tcp://127.0.0.1:5556, as JSON frames, or
+ * as the original Contrast's pickled dicts when $CONTRAST_STREAM_FORMAT=pickle.
  */
 import { join } from "node:path";
 import {
@@ -36,7 +37,11 @@ new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));
 
 // recorders, each in a process of its own: one HDF5 file per scan, and the ZeroMQ stream
 const h5rec = new Hdf5Recorder({ name: "h5rec" });
-const stream = new StreamRecorder({ name: "stream", address: process.env.CONTRAST_STREAM || DEFAULT_STREAM_ADDRESS });
+const format = process.env.CONTRAST_STREAM_FORMAT || "json";
+if (format !== "json" && format !== "pickle") env.print(`warning: CONTRAST_STREAM_FORMAT must be json or pickle, not '${format}'; streaming json`);
+const stream = new StreamRecorder({
+  name: "stream", address: process.env.CONTRAST_STREAM || DEFAULT_STREAM_ADDRESS, format: format === "pickle" ? "pickle" : "json",
+});
 // started in the background so the prompt comes at once; a scan waits until they are ready
 h5rec.start().catch((e: unknown) => env.print(`warning: ${e instanceof Error ? e.message : String(e)}; scans are refused until it runs (lsrec)`));
 stream.start().catch((e: unknown) => {

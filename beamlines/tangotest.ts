@@ -3,11 +3,12 @@
  * TangoTest and the gateway first (docs/tango.md), then:
  *   node bin/contrast.js beamlines/tangotest.ts
  * $CONTRAST_TANGO_REST is the REST base URL, $CONTRAST_TANGO_PORT the Tango port, and
- * data go to $CONTRAST_DATA_DIR, else ./data.
+ * data (one HDF5 file per scan) go to $CONTRAST_DATA_DIR, else ./data.
  */
 import { join } from "node:path";
 import {
   env, TangoRestClient, TangoAttributeMotor, TangoAttributeDetector, DummyScheduler, MotorSnapshot, MotorMemorizer,
+  Hdf5Recorder,
 } from "../src/index.ts";
 
 const tangoPort = Number(process.env.CONTRAST_TANGO_PORT ?? 10000);
@@ -31,3 +32,7 @@ env.userLevel = 3;
 env.scheduler = new DummyScheduler();
 env.snapshot = new MotorSnapshot();
 new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));
+
+// the HDF5 recorder, in a process of its own, started in the background; a scan waits until it is ready
+const h5rec = new Hdf5Recorder({ name: "h5rec" });
+h5rec.start().catch((e: unknown) => env.print(`warning: ${e instanceof Error ? e.message : String(e)}; scans are refused until it runs (lsrec)`));

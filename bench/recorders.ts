@@ -1,5 +1,5 @@
 /**
- * recorder.image_MBps: `loopscan 500 0` with the 2-D dummy at 1024x1024 uint16
+ * recorder.image_MBps: `loopscan 499 0` (500 frames) with the 2-D dummy at 1024x1024 uint16
  *   (2 MiB a frame, 1 GiB in all) and an Hdf5Recorder; bytes over the time
  *   runCommand takes, i.e. from the scan's start until the recorder has
  *   acknowledged the footer (file closed).
@@ -7,6 +7,9 @@
  *   (Dummy1dDetector) per point through a StreamRecorder, timed from the
  *   scan's start until a SUB socket (in a worker thread of this process,
  *   decoding every message) has the footer.
+ * stream.pickle_encode_MBps: pickling 1024x1024 uint16 frames as the original's
+ *   stream format (StreamRecorder format "pickle"; the JSON format sends arrays
+ *   as they are, without encoding).
  * scan.dead_time_per_point_ms_with_recorders: as scan.dead_time_per_point_ms
  *   in bench/scan.ts (`ascan samx 0 1 200 0.01`, scalar and 1-D dummies),
  *   with the HDF5 and the stream recorders running.
@@ -22,6 +25,7 @@ import {
   env, runCommand, Gadget, Recorder, DummyMotor, Dummy1dDetector, Dummy2dDetector, Hdf5Recorder, StreamRecorder,
 } from "../src/index.ts";
 import { setupScanBench, timePerPoint, type Figure } from "./scan.ts";
+import { PickleFormat } from "../src/recorders/stream/pickleFormat.ts";
 
 async function clearGadgets(): Promise<void> {
   await Promise.all(Recorder.getInstances().map((r) => r.stop()));
@@ -129,7 +133,7 @@ async function imageRate(frames = 500): Promise<Figure> {
   let loopDone = 0;
   env.progress = (p) => void (p.done === frames && (loopDone = performance.now()));
   const t0 = performance.now();
-  await runCommand(`loopscan ${frames} 0`);
+  await runCommand(`loopscan ${frames - 1} 0`); // intervals + 1 = frames
   const seconds = (performance.now() - t0) / 1000;
   env.progress = undefined;
   const bytes = frames * cam.shape[0] * cam.shape[1] * 2;
@@ -140,9 +144,21 @@ async function imageRate(frames = 500): Promise<Figure> {
   };
 }
 
+export function pickleRate(frames = 100): Figure {
+  const cam = { shape: [1024, 1024], data: new Uint16Array(1024 * 1024).map((_, i) => i) };
+  const format = new PickleFormat();
+  const point = (index: number) => ({ kind: "data" as const, status: "running" as const, scannr: 1, index, data: { samx: index, cam, dt: 0 } });
+  format.encode(point(0));
+  const t0 = performance.now();
+  for (let i = 0; i < frames; i++) format.encode(point(i));
+  const seconds = (performance.now() - t0) / 1000;
+  return { name: "stream.pickle_encode_MBps", value: Math.round((frames * cam.data.byteLength) / 1e6 / seconds), unit: "MB/s",
+    note: `${frames} frames of 2 MiB pickled in ${seconds.toFixed(2)} s` };
+}
+
 export async function benchRecorders(): Promise<Figure[]> {
   try {
-    return [await imageRate(), await streamRate(), await deadTime()];
+    return [await imageRate(), await streamRate(), pickleRate(), await deadTime()];
   } finally {
     await clearGadgets();
   }

@@ -99,7 +99,9 @@ test("a whole scan reads back with h5py: values, dtypes, shapes, links, NeXus at
   assert.deepEqual(d.links["entry/plot/det1"], { soft: "/entry/measurement/det1", value: [10, 20, 30] });
   assert.deepEqual(d.links["entry/plot/samx"], { soft: "/entry/measurement/samx", value: [0, 0.5, 1] });
   // entry-level datasets
-  assert.equal(ds["entry/description"].value, "ascan samx 0 1 2 0.1 sample=Au");
+  // as the original: a one-element fixed-length ASCII dataset
+  assert.deepEqual([ds["entry/description"].dtype, ds["entry/description"].shape, ds["entry/description"].value],
+    ["|S100", [1], ["ascan samx 0 1 2 0.1 sample=Au"]]);
   assert.equal(ds["entry/start_time"].value, "2024-05-01T12:00:00.000Z");
   assert.equal(ds["entry/end_time"].value, "2024-05-01T12:01:00.000Z");
   assert.equal(ds["entry/status"].value, "failed");
@@ -112,10 +114,15 @@ test("a whole scan reads back with h5py: values, dtypes, shapes, links, NeXus at
   assert.equal(ds["entry/snapshots/pre_scan/mono/crystal"].value, "Si111");
   assert.deepEqual(ds["entry/snapshots/pre_scan/table"].value, [1, 2]);
   assert.equal(ds["entry/snapshots/post_scan/samx"].value, 1);
+  // and as the original stored it
+  assert.deepEqual([ds["entry/snapshot/samy"].shape, ds["entry/snapshot/samy"].value], [[1], [1.5]]);
+  assert.deepEqual([ds["entry/snapshot/broken"].dtype, ds["entry/snapshot/broken"].value], ["|S100", ["None"]]);
+  assert.deepEqual(ds["entry/snapshot/mono/crystal"].value, ["Si111"]);
+  assert.deepEqual(ds["entry/snapshot/table"].value, [1, 2]);
   // measurement
   assert.deepEqual([m("samx").dtype, m("samx").shape, m("samx").maxshape, m("samx").value], ["<f8", [3], [null], [0, 0.5, 1]]);
   assert.deepEqual(m("samx").chunks, [1000]);
-  assert.deepEqual([m("label").dtype, m("label").value], ["str", ["a", "bé", "c"]]);
+  assert.deepEqual([m("label").dtype, m("label").value], ["|S256", ["a", "bé", "c"]]);
   assert.deepEqual([m("shutter").dtype, m("shutter").value], ["|u1", [1, 0, 1]]);
   assert.deepEqual([m("spectrum").dtype, m("spectrum").shape, m("spectrum").maxshape], ["<f4", [3, 5], [null, 5]]);
   assert.deepEqual(m("spectrum").value, [[0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [2, 2, 2, 2, 2]]);
@@ -125,7 +132,7 @@ test("a whole scan reads back with h5py: values, dtypes, shapes, links, NeXus at
   assert.deepEqual(d.attrs["entry/measurement/xrf"], { NX_class: "NXcollection" });
   assert.deepEqual(m("xrf/ch1").value, [0, 1, 2]);
   assert.deepEqual([m("xrf/ch2").dtype, m("xrf/ch2").value], ["<i4", [[0, 0, 7], [1, -1, 7], [2, -2, 7]]]);
-  assert.deepEqual(m("xrf/missing").value, ["NaN", "NaN", "NaN"]);
+  assert.deepEqual([m("xrf/missing").dtype, m("xrf/missing").value], ["|S256", ["None", "None", "None"]]);
   assert.deepEqual(m("maybe").value, ["NaN", 5, "NaN"]);
   assert.deepEqual((m("dt").value as number[]).map((x) => Math.round(x * 10)), [0, 1, 2]);
   // links: relative to the scan file, resolved by HDF5 to the right data
@@ -161,6 +168,36 @@ test("bad input is a clear error, and a closed writer refuses more", async () =>
   assert.throws(() => w.write(point(6, 4, { det: 1 })), /already closed/);
   assert.ok(statSync(w.fileName).size > 0);
 });
+
+test("strings are fixed-length ASCII as the original wrote them: None fills the gaps, the first slab sets the width, a longer one later is refused",
+  { skip: needsH5py() }, async () => {
+    const dir = tmp();
+    const w = await Hdf5ScanWriter.open(header(dir, 9));
+    const long = "x".repeat(300);
+    w.write(point(9, 0, { status: "ok", note: long, off: null }));
+    w.write(point(9, 1, { status: null, note: "short", off: null }));
+    w.write(point(9, 2, { det: 1, off: null }));
+    w.flush(); // the first slab: the columns are created now
+    assert.throws(() => w.write(point(9, 3, { status: "y".repeat(257), note: "z" })),
+      /measurement\/status: point 3 gives a string of 257 bytes; the column's fixed length is 256/);
+    w.write(point(9, 4, { status: "ünï", note: long, off: null }));
+    w.close({ kind: "footer", status: "finished", scannr: 9, endTime: 1, snapshot: {} });
+    const got = runPython<Record<string, unknown>>(String.raw`
+import h5py, sys, json
+f = h5py.File(sys.argv[1], "r")
+m = f["entry/measurement"]
+out = {k: {"dtype": m[k].dtype.str, "bytes": all(isinstance(x, bytes) for x in m[k][:]), "values": [x.decode() for x in m[k][:]]}
+       for k in ("status", "note", "off")}
+out["description"] = [isinstance(f["entry/description"][0], bytes), f["entry/description"][0].decode()]
+print(json.dumps(out))`, [w.fileName]);
+    assert.deepEqual(got, {
+      status: { dtype: "|S256", bytes: true, values: ["ok", "None", "None", "None", "ünï"] },
+      // point 3 failed at its first key, so its note is a gap too
+      note: { dtype: "|S301", bytes: true, values: [long, "short", "None", "None", long] },
+      off: { dtype: "|S256", bytes: true, values: ["None", "None", "None", "None", "None"] },
+      description: [true, "ascan samx 0 1 2 0.1 sample=Au"],
+    });
+  });
 
 test("a lone slow point is flushed by the timer and readable while the writer is still open", { skip: needsH5py() }, async () => {
   const dir = tmp();

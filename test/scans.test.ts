@@ -86,7 +86,7 @@ test("dscan returns its motor after a detector failure, with footer 'failed' nam
 
 test("a start that fails once is retried and the scan goes on", async () => {
   bl.det.failNext = 2;
-  await runCommand("loopscan 3 0");
+  await runCommand("loopscan 2 0");
   assert.equal(points().length, 3);
   assert.equal(footers()[0].status, "finished");
 });
@@ -104,15 +104,15 @@ test("dmesh is relative and returns both motors", async () => {
   assert.deepEqual([await bl.samx.position(), await bl.samy.position()], [1, 1]);
 });
 
-test("listscan, loopscan, spiralscan and fermatscan", async () => {
+test("listscan, loopscan and spiralscan", async () => {
   await runCommand("listscan samx 0,0.5,3 samy 1,2,3 0");
   assert.deepEqual(points().map((p) => [p.data.samx, p.data.samy]), [[0, 1], [0.5, 2], [3, 3]]);
   env.scope.xs = [4, 5];
   await runCommand("listscan samx xs 0");
   assert.deepEqual(points().slice(3).map((p) => p.data.samx), [4, 5]);
   bl.rec.clear();
-  await runCommand("loopscan 4 0");
-  assert.equal(points().length, 4);
+  await runCommand("loopscan 3 0");
+  assert.equal(points().length, 4, "intervals + 1 exposures");
   assert.deepEqual(headers()[0].motors, []);
   bl.rec.clear();
   await runCommand("mv samx 1 samy 1");
@@ -121,12 +121,6 @@ test("listscan, loopscan, spiralscan and fermatscan", async () => {
   assert.equal(spiral.length, 20);
   const radii = spiral.map((p) => Math.hypot((p.data.samx as number) - 1, (p.data.samy as number) - 1));
   assert.ok(radii.every((r, i) => i === 0 || r >= radii[i - 1] - 1e-12), "the spiral grows outwards");
-  assert.deepEqual([await bl.samx.position(), await bl.samy.position()], [1, 1]);
-  bl.rec.clear();
-  await runCommand("fermatscan samx samy 1 0.5 0.1 0");
-  const f = points();
-  assert.ok(f.length > 20, `${f.length} points`);
-  assert.ok(f.every((p) => Math.abs((p.data.samx as number) - 1) <= 0.5 + 1e-9 && Math.abs((p.data.samy as number) - 1) <= 0.25 + 1e-9));
   assert.deepEqual([await bl.samx.position(), await bl.samy.position()], [1, 1]);
 });
 
@@ -156,7 +150,7 @@ test("with an injection scheduler no point starts inside an injection", async ()
   env.scheduler = inj;
   const readyAtStart: boolean[] = [];
   env.hooks.beforeStart = async () => void readyAtStart.push(await inj.ready());
-  await runCommand("loopscan 20 0.02");
+  await runCommand("loopscan 19 0.02");
   assert.equal(readyAtStart.length, 20);
   assert.ok(readyAtStart.every(Boolean));
 });
@@ -218,7 +212,7 @@ test("a pseudo detector with a bad expression fails before the scan starts", asy
 
 test("absurd point counts are refused at once instead of hanging", async () => {
   await assert.rejects(runCommand("ascan samx 0 1 1e308 0.1"), /intervals must be a whole number/);
-  await assert.rejects(runCommand("fermatscan samx samy 1 1 1e-300 0"), /too many/);
+  await assert.rejects(runCommand("fermatscan samx 0 1 samy 0 1 1e-300 0"), /too many/);
   const saved = (await import("../src/scans/SoftwareScan.ts")).SoftwareScan;
   const before = saved.maxPoints;
   saved.maxPoints = 100;
@@ -228,4 +222,94 @@ test("absurd point counts are refused at once instead of hanging", async () => {
     saved.maxPoints = before;
   }
   assert.equal(bl.rec.messages.length, 0);
+});
+
+test("loopscan takes intervals + 1 exposures, of 1 s when no exposure time is given", async () => {
+  await runCommand("loopscan 0");
+  const [p] = points();
+  assert.equal(points().length, 1);
+  assert.ok(Math.abs((p.data.det as number) - 100) < 1e-6, `det counts 100/s for 1 s: ${p.data.det}`);
+  for (const bad of ["loopscan", "loopscan -1 0", "loopscan 1.5 0", "loopscan 2 0 0", "loopscan 2 -1"])
+    await assert.rejects(runCommand(bad), (e: Error) => /loopscan <intervals> \[<exp_time>\]/.test(e.message), bad);
+});
+
+test("fermatscan covers an absolute rectangle: points strictly inside, sorted along motor1, motors left at the last point", async () => {
+  await runCommand("mv samx 5 samy 3");
+  await runCommand("fermatscan samx 0 1 samy 0 2 0.2 0");
+  const xy = points().map((p) => [p.data.samx as number, p.data.samy as number]);
+  assert.ok(xy.length > 30 && xy.length < 200, `${xy.length} points`);
+  assert.ok(xy.every(([x, y]) => x > 0 && x < 1 && y > 0 && y < 2), "strictly inside the rectangle");
+  assert.ok(xy.every(([x], i) => i === 0 || x >= xy[i - 1][0]), "sorted along samx");
+  // evenly dense: each quarter of the rectangle holds about a quarter of the points
+  const quarter = xy.filter(([x, y]) => x < 0.5 && y < 1).length;
+  assert.ok(Math.abs(quarter / xy.length - 0.25) < 0.08, `${quarter} of ${xy.length} in one quarter`);
+  // nearest neighbours about a step apart
+  const nearest = xy.map(([x, y], i) => Math.min(...xy.filter((_, j) => j !== i).map(([u, v]) => Math.hypot(u - x, v - y))));
+  const mean = nearest.reduce((a, b) => a + b, 0) / nearest.length;
+  assert.ok(mean > 0.1 && mean < 0.2, `mean nearest-neighbour distance ${mean}`);
+  assert.deepEqual([await bl.samx.position(), await bl.samy.position()], xy.at(-1));
+  for (const bad of ["fermatscan samx samy 1 0.5 0.1 0", "fermatscan samx 0 1 samx 0 1 0.1 0", "fermatscan samx 0 1 samy 0 1 0 0"])
+    await assert.rejects(runCommand(bad), (e: Error) => /fermatscan <motor1> <start1> <stop1> <motor2>/.test(e.message), bad);
+});
+
+test("mesh jitter=f moves each coordinate within +-0.5*f*step and says so; a bad jitter is refused with the usage", async () => {
+  await runCommand("mesh samx 0 1 4 samy 0 2 4 0 jitter=0.4");
+  assert.match(takeOutput(), /jittered: each position moved at random by up to \+-0\.2 of a step/);
+  const xy = points().map((p) => [p.data.samx as number, p.data.samy as number]);
+  assert.equal(xy.length, 25);
+  const dx = xy.map(([x], i) => x - 0.25 * Math.floor(i / 5));
+  const dy = xy.map(([, y], i) => y - 0.5 * (i % 5));
+  assert.ok(dx.every((d) => Math.abs(d) <= 0.2 * 0.25 + 1e-12), `samx moved up to ${Math.max(...dx.map(Math.abs))}`);
+  assert.ok(dy.every((d) => Math.abs(d) <= 0.2 * 0.5 + 1e-12), `samy moved up to ${Math.max(...dy.map(Math.abs))}`);
+  assert.ok(Math.max(...dx.map(Math.abs)) > 0.25 * 0.1, "the jitter uses most of its range");
+  assert.equal(headers()[0].tags.jitter, 0.4);
+  bl.rec.clear();
+  for (const bad of ["mesh samx 0 1 2 0 jitter=abc", "mesh samx 0 1 2 0 jitter=-0.1", "dmesh samx 0 1 2 0 jitter=samy"])
+    await assert.rejects(runCommand(bad), (e: Error) => /jitter must be a number >= 0/.test(e.message) && /mesh <motor1> <start> <stop> <intervals>/.test(e.message), bad);
+  assert.equal(bl.rec.messages.length, 0);
+  assert.equal(env.nextScanId, 2, "no scan number is used up");
+});
+
+test("meshjmesh: a fine mesh around each point of a coarse one, each jittered within +-0.5 of its own step", async () => {
+  await runCommand("meshjmesh samx 0 2 1 0.2 -0.1 0.1 1 0.5 samy 0 4 2 0 0 0.3 3 0 0");
+  const xy = points().map((p) => [p.data.samx as number, p.data.samy as number]);
+  assert.equal(xy.length, 2 * 3 * 2 * 4);
+  assert.equal(headers()[0].npoints, 48);
+  // point k: coarse (i, j), fine (a, b); samy is fast in both and not jittered
+  xy.forEach(([x, y], k) => {
+    const [i, j, a, b] = [Math.floor(k / 24), Math.floor(k / 8) % 3, Math.floor(k / 4) % 2, k % 4];
+    assert.ok(Math.abs(y - (2 * j + 0.1 * b)) < 1e-9, `point ${k}: samy ${y}`);
+    // samx: coarse step 2 (jitter 0.2 -> +-0.2), fine step 0.2 (jitter 0.5 -> +-0.05)
+    assert.ok(Math.abs(x - (2 * i - 0.1 + 0.2 * a)) <= 0.2 + 0.05 + 1e-9, `point ${k}: samx ${x}`);
+  });
+  // one coarse jitter for all the fine points around a coarse point: they differ by the fine jitter only
+  for (const [i, j] of [[0, 0], [1, 2]]) {
+    const f = xy.slice(i * 24 + j * 8, i * 24 + j * 8 + 8).map(([x], n) => x - 0.2 * (Math.floor(n / 4) % 2));
+    assert.ok(Math.max(...f) - Math.min(...f) <= 0.1 + 1e-9, "fine jitter only within one coarse point");
+  }
+  await assert.rejects(runCommand("meshjmesh samx 0 2 1 0.2 -0.1 0.1 1 0.5 samy 0 4 2 0 0 0.3 3 -1 0"),
+    (e: Error) => /subjitter2 must be a number >= 0/.test(e.message) && /meshjmesh <motor1>/.test(e.message));
+  await assert.rejects(runCommand("meshjmesh samx 0 2 1 0.2 0"), /meshjmesh <motor1>/);
+});
+
+test("listscan takes Python lists, several motors each with its list, besides comma lists and variables; bad lists show the usage", async () => {
+  await runCommand("listscan samx [0,0.5,1] 0.01");
+  await runCommand("listscan samx [0, 0.25, 10**-2] samy [1,2, 3,] 0");
+  await runCommand("listscan samx 0,1 samy [pi/2, 2**0.5] 0");
+  assert.deepEqual(points().map((p) => [p.data.samx, p.data.samy ?? null]),
+    [[0, null], [0.5, null], [1, null], [0, 1], [0.25, 2], [0.01, 3], [0, Math.PI / 2], [1, Math.SQRT2]]);
+  bl.rec.clear();
+  for (const bad of ["listscan samx 0,1,,2 0", "listscan samx [0,,1] 0", "listscan samx [0,abc] 0", "listscan samx [] 0",
+    "listscan samx [0,1] samy [0] 0", "listscan samx 0,1,"])
+    await assert.rejects(runCommand(bad), (e: Error) => /listscan <motor1> <positions1>/.test(e.message), bad);
+  assert.equal(bl.rec.messages.length, 0);
+});
+
+test("Python's ** works in expressions besides mathjs syntax; a zero step in spiralscan is refused with the usage", async () => {
+  await runCommand("ascan samx 0 10**-2 2 2**-10");
+  assert.deepEqual(points().map((p) => p.data.samx), [0, 0.005, 0.01]);
+  assert.equal(headers()[0].description, "ascan samx 0 10**-2 2 2**-10");
+  await runCommand("ascan samx 0 10^-2 1 0");
+  assert.deepEqual(points().slice(3).map((p) => p.data.samx), [0, 0.01]);
+  await assert.rejects(runCommand("spiralscan samx samy 0 10 0"), (e: Error) => /stepsize must be above 0/.test(e.message) && /spiralscan <motor1>/.test(e.message));
 });

@@ -15,7 +15,8 @@ import {
   TangoRestClient, TangoAttributeMotor, TangoAttributeDetector, TangoMotor, TangoPathFixer, TangoScheduler,
   type ScanPoint, type ScanFooter, type ScanHeader, type Value,
 } from "../src/index.ts";
-import { needsTango } from "./helpers/system.ts";
+import { needsH5py, needsTango } from "./helpers/system.ts";
+import { readScanFile } from "./helpers/recorders.ts";
 import { startTango, type TangoFixture } from "./helpers/tango.ts";
 import { takeOutput, tempDir } from "./helpers/beamline.ts";
 
@@ -172,7 +173,7 @@ describe("Tango gadgets against TangoTest", { skip: needsTango() }, () => {
     }
   });
 
-  test("the command line runs beamlines/tangotest.ts", async () => {
+  test("the command line runs beamlines/tangotest.ts, and its HDF5 recorder writes the scan's file", { skip: needsH5py() }, async () => {
     const dataDir = tempDir();
     const r = await run(["bin/contrast.js", "beamlines/tangotest.ts", "-c", "ascan dsw 0 1 4 0.01"], {
       CONTRAST_TANGO_REST: tango.restUrl, CONTRAST_TANGO_PORT: String(tango.tangoPort), CONTRAST_DATA_DIR: dataDir,
@@ -184,6 +185,11 @@ describe("Tango gadgets against TangoTest", { skip: needsTango() }, () => {
     }
     assert.match(r.stdout, /scan #1 finished \(5 points\)/);
     assert.ok(existsSync(join(dataDir, ".contrast-scan-id.json")), "data go to CONTRAST_DATA_DIR");
+    const f = readScanFile(join(dataDir, "000001.h5"));
+    assert.equal(f.values["entry/status"], "finished");
+    assert.deepEqual(f.values["entry/measurement/dsw"], [0, 0.25, 0.5, 0.75, 1]);
+    assert.deepEqual(f.shapes["entry/measurement/ds"], [5]);
+    assert.equal(f.shapes["entry/measurement/spec"][0], 5);
   });
 });
 

@@ -10,7 +10,10 @@ export interface Token {
   quotedAt?: number;
 }
 
-/** Splits a line shell-style: whitespace separates, quotes group, backslash escapes. */
+/**
+ * Splits a line shell-style: whitespace separates, quotes group, backslash escapes;
+ * whitespace inside [brackets] does not separate (a Python list: [0, 0.5, 1]).
+ */
 export function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
   let cur = "";
@@ -18,6 +21,7 @@ export function tokenize(line: string): Token[] {
   let quotedAt = -1;
   let inToken = false;
   let quote: string | null = null;
+  let brackets = 0;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (quote) {
@@ -31,12 +35,14 @@ export function tokenize(line: string): Token[] {
     } else if (c === "\\" && i + 1 < line.length) {
       cur += line[++i];
       inToken = true;
-    } else if (/\s/.test(c)) {
+    } else if (/\s/.test(c) && brackets === 0) {
       if (inToken) tokens.push({ text: cur, quoted, quotedAt });
       cur = "";
       quoted = inToken = false;
       quotedAt = -1;
     } else {
+      if (c === "[") brackets++;
+      else if (c === "]" && brackets > 0) brackets--;
       cur += c;
       inToken = true;
     }
@@ -98,15 +104,39 @@ export async function resolveToken(t: Token): Promise<Arg[]> {
     const v = numericScope()[s] ?? CONSTANTS[s];
     return [v ?? s];
   }
-  if (/^[\w\s.+\-*/^()%,]+$/.test(s) && /[\w)]/.test(s)) {
-    try {
-      const v = (await loadMath())(s, numericScope());
-      if (typeof v === "number") return [v];
-    } catch {
-      // not an expression: it stays a string
-    }
+  const list = /^\[([^[\]]*)\]$/.exec(s);
+  if (list) return [await numberList(list[1], s)];
+  const v = await expression(s);
+  return [v ?? s];
+}
+
+/** An arithmetic expression (mathjs syntax, or Python's ** for powers) as a number, if it is one. */
+async function expression(s: string): Promise<number | undefined> {
+  if (NUMBER.test(s)) return Number(s);
+  if (!/^[\w\s.+\-*/^()%,]+$/.test(s) || !/[\w)]/.test(s)) return undefined;
+  try {
+    const v = (await loadMath())(s.replaceAll("**", "^"), numericScope());
+    if (typeof v === "number") return v;
+  } catch {
+    // not an expression
   }
-  return [s];
+  return undefined;
+}
+
+/**
+ * A Python list of numbers, [0, 0.5, 10**-2], as the text "[0,0.5,0.01]" with each
+ * element evaluated, for macros that take lists (listscan); anything else stays as typed.
+ */
+async function numberList(inner: string, typed: string): Promise<string> {
+  const items = inner.split(",").map((x) => x.trim());
+  if (items.at(-1) === "" && items.length > 1) items.pop(); // Python allows [0, 1,]
+  const values: number[] = [];
+  for (const item of items) {
+    const v = item === "" ? undefined : await expression(item);
+    if (v === undefined) return typed;
+    values.push(v);
+  }
+  return `[${values.join(",")}]`;
 }
 
 /** Parses the arguments of a macro line into positional arguments and key=value keywords. */

@@ -4,12 +4,15 @@
  *
  *   /                       attr default="entry"
  *   entry/                  NXentry, attr default="plot"
- *     description           the command line
+ *     description           the command line, as the original stored it: one fixed-length
+ *                           ASCII string in a 1-D dataset (h5py: f["entry/description"][0] is bytes)
  *     start_time, end_time  ISO 8601
  *     status                "running" until the footer says otherwise
  *     error                 only when the scan failed
  *     tags/<key>            keyword arguments from the command line
  *     snapshots/pre_scan/<name>, snapshots/post_scan/<name>
+ *     snapshot/<name>       the pre-scan snapshot once more as the original stored it, for its
+ *                           readers: one-element datasets (f["entry/snapshot/samx"][0]), None as "None"
  *     measurement/<name>    NXcollection, one entry per key of the points (see columns.ts)
  *     plot/                 NXdata: soft links to the first motor and first scalar detector
  *     stats/<det>/          peak statistics (see writeStats), written with the footer
@@ -40,12 +43,13 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import h5wasm from "h5wasm/node";
 import type { File, Group } from "h5wasm/node";
-import { isLink, isNdArray, isTypedArray, type Value, type ValueDict } from "../../data/values.ts";
+import { isDict, isLink, isNdArray, isTypedArray, type Value, type ValueDict } from "../../data/values.ts";
 import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
 import type { ScanStats } from "../../scans/stats.ts";
 import { GroupSink, linkTarget, type SinkContext } from "./columns.ts";
 import {
-  createDataset, createGroup, externalLink, flushFile, group, h5dtype, h5name, h5ready, setAttr, softLink, writeStrings,
+  createDataset, createFixedStrings, createGroup, externalLink, flushFile, group, h5dtype, h5name, h5ready, longestBytes, setAttr,
+  softLink, writeStrings,
 } from "./h5lib.ts";
 
 export interface Hdf5WriterOptions {
@@ -101,13 +105,14 @@ export class Hdf5ScanWriter {
     try {
       setAttr(file, "default", "entry");
       const entry = createGroup(file, "entry", "NXentry");
-      createDataset(entry, "description", { data: header.description });
+      createFixedStrings(entry, "description", [header.description], Math.max(100, longestBytes([header.description]) + 1));
       createDataset(entry, "start_time", { data: iso(header.startTime) });
       createDataset(entry, "status", { data: "running" });
       const tags = createGroup(entry, "tags", "NXcollection");
       for (const [k, v] of Object.entries(header.tags)) writeValue(tags, h5name(k), v, dir);
       const snapshots = createGroup(entry, "snapshots", "NXcollection");
       writeDict(createGroup(snapshots, "pre_scan", "NXcollection"), header.snapshot, dir);
+      writeOriginalDict(createGroup(entry, "snapshot", "NXcollection"), header.snapshot, dir);
       createGroup(entry, "measurement", "NXcollection");
       const writer = new Hdf5ScanWriter(file, fileName, header, opts.flushIntervalMs ?? 1000, opts.gzip ?? []);
       writer.flush();
@@ -248,5 +253,19 @@ function writeStats(entry: Group, stats: ScanStats): void {
     createDataset(g, "axis", { data: axes[0] });
     fields(g, perAxis[axes[0]]);
     if (axes.length > 1) for (const a of axes) fields(createGroup(g, h5name(a), "NXcollection"), perAxis[a]);
+  }
+}
+
+/** The original's layout: a scalar or string as a one-element 1-D dataset, None as the string "None", arrays as they are. */
+function writeOriginalDict(g: Group, d: ValueDict, dir: string): void {
+  for (const [key, v] of Object.entries(d)) {
+    const name = h5name(key);
+    if (v === null || typeof v === "string") {
+      const s = v ?? "None";
+      createFixedStrings(g, name, [s], Math.max(100, longestBytes([s]) + 1));
+    } else if (typeof v === "number") createDataset(g, name, { data: new Float64Array([v]), shape: [1] });
+    else if (typeof v === "boolean") createDataset(g, name, { data: new Uint8Array([v ? 1 : 0]), shape: [1] });
+    else if (isDict(v)) writeOriginalDict(createGroup(g, name, "NXcollection"), v, dir);
+    else writeValue(g, name, v, dir);
   }
 }

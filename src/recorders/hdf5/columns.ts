@@ -3,7 +3,10 @@
  * data, chosen by the first non-null value seen for that key.
  *
  *   number  -> float64 (N,)          boolean -> uint8 (N,)
- *   string  -> variable-length UTF-8 string (N,)
+ *   string  -> fixed-length ASCII string (N,), as the original wrote them (h5py reads bytes);
+ *              at least 256 bytes wide, or as wide as the longest string of the first slab;
+ *              a later string too long for the column fails that point with a clear message
+ *   only null -> the string "None" at every point, as the original wrote None
  *   TypedArray -> (N, len) of its dtype;  NdArray -> (N, ...shape) of its dtype
  *   dict    -> subgroup, same rules recursively
  *   Link, universal -> one external link;  Link per point -> group of links 000000, 000001, ...
@@ -11,14 +14,15 @@
  * Rows are buffered in memory and written as one slab (resize + one write)
  * when a column holds >= 1 MiB or when the writer flushes, so a dataset is
  * opened a few times per second rather than a few times per point. A missing
- * or null value leaves a gap: NaN for float64, 0 for other numbers, "" for
+ * or null value leaves a gap: NaN for float64, 0 for other numbers, "None" for
  * strings, no link for per-point links.
  */
 import path from "node:path";
 import type { Group } from "h5wasm/node";
 import { isDict, isLink, isNdArray, isTypedArray, type Link, type TypedArray, type Value, type ValueDict } from "../../data/values.ts";
 import {
-  bytesOf, createDataset, createGroup, externalLink, h5dtype, h5name, resize, writeBytes, writeStrings,
+  bytesOf, createDataset, createFixedStrings, createGroup, externalLink, fixedStrings, h5dtype, h5name, longestBytes, resize,
+  writeBytes,
 } from "./h5lib.ts";
 
 /** Where (scan file directory, compression choice) the sinks write. */
@@ -129,27 +133,38 @@ function emptyOf(dtype: string): TypedArray {
   return new ctors[dtype](0);
 }
 
+const NONE = "None";
+const MIN_STRING_WIDTH = 256;
+
+/** Fixed-length strings; the dataset is created at the first drain, as wide as that slab needs. */
 class StringColumn implements Sink {
   readonly kind = "string";
   private pending: string[] = [];
   private onDisk = 0;
-  constructor(private ctx: SinkContext, private path: string, parent: Group, name: string) {
-    createDataset(parent, name, { data: [], dtype: "S", shape: [0], maxshape: [null], chunks: [1000] });
-  }
+  private width = 0;
+  constructor(private ctx: SinkContext, private path: string, private parent: Group, private name: string) {}
   append(row: number, v: Exclude<Value, null>): void {
     if (typeof v !== "string") throw new Error(`${this.path}: point ${row} gives a ${kindOf(v)}, earlier points gave a string`);
+    const bytes = Buffer.byteLength(v, "utf8");
+    if (this.width && bytes > this.width)
+      throw new Error(`${this.path}: point ${row} gives a string of ${bytes} bytes; the column's fixed length is ${this.width}`);
     this.padTo(row);
     this.pending.push(v);
   }
   private padTo(row: number): void {
     const rows = this.onDisk + this.pending.length;
     if (row < rows) throw new Error(`${this.path}: point ${row} arrived after point ${rows - 1}`);
-    for (let i = rows; i < row; i++) this.pending.push("");
+    for (let i = rows; i < row; i++) this.pending.push(NONE);
   }
   drain(): void {
     if (this.pending.length === 0) return;
-    resize(this.ctx.fileId, this.path, [this.onDisk + this.pending.length]);
-    writeStrings(this.ctx.fileId, this.path, [this.onDisk], this.pending);
+    if (!this.width) {
+      this.width = Math.max(MIN_STRING_WIDTH, longestBytes(this.pending) + 1);
+      createFixedStrings(this.parent, this.name, this.pending, this.width);
+    } else {
+      resize(this.ctx.fileId, this.path, [this.onDisk + this.pending.length]);
+      writeBytes(this.ctx.fileId, this.path, [this.onDisk], [this.pending.length], [fixedStrings(this.pending, this.width)]);
+    }
     this.onDisk += this.pending.length;
     this.pending = [];
   }
@@ -243,9 +258,8 @@ export class GroupSink implements Sink {
 
   finish(rows: number): void {
     for (const name of this.nullOnly) {
-      // never saw a value: record the gaps as a float64 NaN column
-      const col = new NumericColumn(this.ctx, `${this.group.path}/${name}`, "number", [], "<d", 8, false, this.group, name);
-      this.sinks.set(name, col);
+      // never saw a value: "None" at every point, as the original wrote None
+      this.sinks.set(name, new StringColumn(this.ctx, `${this.group.path}/${name}`, this.group, name));
     }
     this.nullOnly.clear();
     for (const s of this.sinks.values()) s.finish(rows);

@@ -150,6 +150,38 @@ export function writeBytes(fileId: bigint, path: string, offset: number[], count
   check(M().set_dataset_data(fileId, path, c, o, s, BigInt(ptr)), `writing ${path}`);
 }
 
+/**
+ * Fixed-length ASCII strings (HDF5 C strings of `width` bytes, NUL-padded), which
+ * h5py reads as `bytes` of numpy dtype S<width>, as the original Contrast wrote
+ * them. Text that is not ASCII is kept as its UTF-8 bytes.
+ */
+export function fixedStrings(strings: string[], width: number): Uint8Array {
+  const out = new Uint8Array(strings.length * width);
+  strings.forEach((s, i) => {
+    const b = Buffer.from(s, "utf8");
+    if (b.byteLength > width) throw new Error(`a string of ${b.byteLength} bytes does not fit ${width}`);
+    out.set(b, i * width);
+  });
+  return out;
+}
+
+/** Bytes of a string's longest UTF-8 encoding among `strings` (0 for none). */
+export function longestBytes(strings: string[]): number {
+  return strings.reduce((n, s) => Math.max(n, Buffer.byteLength(s, "utf8")), 0);
+}
+
+/** A 1-D, growable dataset of fixed-length ASCII strings (see fixedStrings), holding `strings`. */
+export function createFixedStrings(parent: Group, name: string, strings: string[], width: number): Dataset {
+  const ds = createDataset(parent, name, {
+    data: new Uint8Array(0), dtype: `A${width}`, shape: [0], maxshape: [null], chunks: [Math.max(1, Math.min(1000, Math.floor((64 << 10) / width)))],
+  });
+  if (strings.length) {
+    resize(parent.file_id, ds.path, [strings.length]);
+    writeBytes(parent.file_id, ds.path, [0], [strings.length], [fixedStrings(strings, width)]);
+  }
+  return ds;
+}
+
 /** Writes variable-length strings into a 1-D (or scalar, offset []) string dataset. */
 export function writeStrings(fileId: bigint, path: string, offset: number[], strings: string[]): void {
   const enc = new TextEncoder();

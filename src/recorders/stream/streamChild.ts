@@ -3,12 +3,15 @@ import { Publisher } from "zeromq";
 import type { ScanMessage } from "../messages.ts";
 import { CannotOpen, type RecorderChild } from "../process/RecorderChild.ts";
 import { encodeMessage, type WireMessage } from "./wire.ts";
+import { PickleFormat } from "./pickleFormat.ts";
+import type { StreamFormat } from "./StreamRecorder.ts";
 
 export interface StreamChildOptions {
   address: string;
   heartbeatMs: number;
   /** messages queued per subscriber before PUB drops (ZeroMQ's SNDHWM) */
   highWaterMark: number;
+  format: StreamFormat;
 }
 
 class StreamPublisher implements RecorderChild {
@@ -18,7 +21,8 @@ class StreamPublisher implements RecorderChild {
   private published = 0;
   private failed = 0;
 
-  constructor(private readonly socket: Publisher, readonly address: string, heartbeatMs: number) {
+  constructor(private readonly socket: Publisher, readonly address: string, heartbeatMs: number,
+    private readonly encode: (msg: WireMessage) => Buffer[]) {
     this.info = { address };
     this.heartbeat = setInterval(() => void this.publish({ kind: "heartbeat", status: "heartbeat", time: Date.now() / 1000 }), heartbeatMs);
   }
@@ -33,7 +37,7 @@ class StreamPublisher implements RecorderChild {
    * so a failed send is counted, not fatal.
    */
   private publish(msg: WireMessage): Promise<void> {
-    const frames = encodeMessage(msg);
+    const frames = this.encode(msg);
     const send = () => this.socket.send(frames).then(() => void this.published++, () => void this.failed++);
     return (this.sending = this.sending.then(send));
   }
@@ -59,5 +63,7 @@ export async function openRecorder(o: StreamChildOptions): Promise<RecorderChild
     const code = (e as { code?: string }).code;
     throw new CannotOpen(`cannot bind ${o.address}: ${code === "EADDRINUSE" ? "address in use" : (e as Error).message}`);
   }
-  return new StreamPublisher(socket, socket.lastEndpoint ?? o.address, o.heartbeatMs);
+  const pickled = new PickleFormat();
+  const encode = o.format === "pickle" ? (m: WireMessage) => pickled.encode(m) : encodeMessage;
+  return new StreamPublisher(socket, socket.lastEndpoint ?? o.address, o.heartbeatMs, encode);
 }
