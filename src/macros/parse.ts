@@ -10,7 +10,7 @@ export interface Token {
   quotedAt?: number;
 }
 
-/** Splits a line shell-style: whitespace separates, quotes group, backslash escapes. */
+/** Splits a line shell-style: whitespace separates, quotes group, backslash escapes, # at a word's start begins a comment. */
 export function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
   let cur = "";
@@ -28,6 +28,8 @@ export function tokenize(line: string): Token[] {
       quote = c;
       if (!quoted) quotedAt = cur.length;
       quoted = inToken = true;
+    } else if (c === "#" && !inToken) {
+      break; // a comment, to the end of the line
     } else if (c === "\\" && i + 1 < line.length) {
       cur += line[++i];
       inToken = true;

@@ -56,6 +56,7 @@ export abstract class SoftwareScan implements MacroInstance {
     await this.refuseIfBusy(group, recorders);
     this.startPositions = await Promise.all(this.motors.map((m) => m.position()));
     const positions = this.checkedPositions();
+    for (const [j, m] of this.motors.entries()) await m.checkTargets(positions.map((p) => p[j])); // pseudo motors: their physicals' limits
     throwIfAborted(signal);
 
     const dir = await env.paths.getDirectory();
