@@ -95,6 +95,8 @@ export async function resolveToken(t: Token): Promise<Arg[]> {
     if (matches.length) return matches.sort((a, b) => a.name.localeCompare(b.name));
   }
   if (NUMBER.test(s)) return [Number(s)];
+  const signed = /^([+-])(inf|Infinity)$/.exec(s);
+  if (signed) return [signed[1] === "-" ? -Infinity : Infinity];
   if (/^[A-Za-z_]\w*$/.test(s)) {
     // a lone word: a variable or constant, else a string (no need to load mathjs)
     const v = numericScope()[s] ?? CONSTANTS[s];
@@ -102,7 +104,7 @@ export async function resolveToken(t: Token): Promise<Arg[]> {
   }
   if (/^[\w\s.+\-*/^()%,]+$/.test(s) && /[\w)]/.test(s)) {
     try {
-      const v = (await loadMath())(s, numericScope());
+      const v = (await loadMath())(s, { ...CONSTANTS, ...numericScope() });
       if (typeof v === "number") return [v];
     } catch {
       // not an expression: it stays a string

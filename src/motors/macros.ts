@@ -131,7 +131,8 @@ defineMacro("lsm", `
 
 defineMacro("setlim", `
     setlim <motor> <low> <high>
-    Sets a motor's limits, in user units (stored in dial units).`,
+    Sets a motor's limits, in user units (stored in dial units); -inf or inf
+    leaves a side open.`,
   (args) => {
     arity(args, 3);
     const m = asMotor(args[0]);

@@ -178,7 +178,7 @@ export abstract class SoftwareScan implements MacroInstance {
       if (i >= SoftwareScan.maxPoints) throw new Error(`more than ${SoftwareScan.maxPoints} points: scan not started`);
       const row = this.motors.map((m) => {
         const x = p[m.name];
-        if (typeof x !== "number" || Number.isNaN(x)) throw new Error(`point ${i}: no position for ${m.name}`);
+        if (typeof x !== "number") throw new Error(`point ${i}: no position for ${m.name}`);
         try {
           m.checkTarget(x);
         } catch (e) {
