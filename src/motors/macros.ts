@@ -17,7 +17,7 @@ const fmt = (m: Motor, x: number) => fmtNumber(x, m.precision);
 async function moveAll(pairs: [Motor, number][], ctx: MacroContext, show = false): Promise<Record<string, number>> {
   for (const [m, x] of pairs) {
     await m.checkTargets([x]).catch((e: unknown) => {
-      throw e instanceof LimitError && e.detail ? new LimitError(`${e.detail}; nothing moved`) : e;
+      throw e instanceof LimitError && e.detail ? new LimitError(e.detail) : e;
     });
   }
   const moving = Promise.all(pairs.map(([m, x]) => m.move(x)));
