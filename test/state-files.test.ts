@@ -152,6 +152,8 @@ test("on a read-only directory a limit or offset that cannot be saved is not cha
   const pos = since(await s.run("setpos samx 0"), "setpos samx 0");
   assert.match(pos, /samx: offset not changed: .*EROFS/);
   assert.match(since(await s.run("wm samx"), "wm samx"), /samx\s+2\.000\s+2\.000/);
+  assert.match(since(await s.run("bookmark samx"), "bookmark samx"), /saving the bookmark: cannot write .*EROFS/);
+  assert.match(since(await s.run("lsbook"), "lsbook"), /no bookmarks/);
   const scan = since(await s.run("ascan samx 0 1 1 0"), "ascan samx");
   assert.match(scan, new RegExp(`saving the next scan number \\(2\\): cannot write ${dir}/${SCAN_ID.replace(/[.]/g, "\\.")}: EROFS`));
   assert.match(scan, /\[1\] contrast> $/m, "the scan number is not used up");
@@ -171,4 +173,20 @@ test("on a full disk saving the motor memory fails naming the file, and leaves n
   assert.match(r.out + r.err, new RegExp(`samx: limits not changed: saving samx's offset and limits: cannot write ${dir}/${MEMORY.replace(/[.]/g, "\\.")}: ENOSPC`));
   assert.deepEqual(readdirSync(dir).sort(), [MEMORY, "filler"].sort());
   assert.deepEqual(JSON.parse(readFileSync(join(dir, MEMORY), "utf8")).motors.samx, { offset: 0, dialLimits: [-3, 3] });
+});
+
+test("corrupt files on a read-only directory: the shell starts, says so once, and scans are refused with the reason", async (t) => {
+  const dir = tmpfs(t);
+  if (!dir) return;
+  writeFileSync(join(dir, MEMORY), "{");
+  writeFileSync(join(dir, SCAN_ID), '{"nextScanId": "x"}');
+  execFileSync("mount", ["-o", "remount,ro", dir]);
+  const s = await shell(t, dir);
+  await s.run("wa");
+  await s.run("path");
+  const screen = s.screen();
+  assert.match(screen, /\.contrast-motors\.json: not valid JSON .*could not be moved aside \(EROFS/);
+  assert.equal(screen.match(/\.contrast-scan-id\.json: field nextScanId must be a whole number >= 0 \(got "x"\)/g)?.length, 1, "told once, not at every prompt");
+  assert.match(since(screen, "path"), /next scan #1\)/);
+  assert.match(since(await s.run("ascan samx 0 1 1 0"), "ascan samx"), /cannot write .*\.contrast-scan-id\.json: EROFS/);
 });

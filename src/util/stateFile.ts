@@ -24,6 +24,9 @@ export function writeStateFile(file: string, data: unknown, action: string): voi
   }
 }
 
+/** Corrupt files that could not be moved aside (a read-only directory): warned about once only. */
+const stuck = new Set<string>();
+
 /**
  * Reads and validates a state file. Returns null when it does not exist, or
  * when it does not validate: then it is renamed to `<file>.corrupt-<time>`
@@ -40,6 +43,7 @@ export function readStateFile<T>(file: string, validate: Validate, warn: (text: 
     problem = `not valid JSON (${e instanceof Error ? e.message : String(e)})`;
   }
   if (problem === null) return data as T;
+  if (stuck.has(file)) return null; // told once already
   const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   let where: string;
   try {
@@ -47,6 +51,7 @@ export function readStateFile<T>(file: string, validate: Validate, warn: (text: 
     where = `moved aside to ${aside}`;
   } catch (e) {
     where = `could not be moved aside (${e instanceof Error ? e.message : String(e)})`;
+    stuck.add(file);
   }
   warn(`warning: ${file}: ${problem}; the file is ignored and ${where}`);
   return null;
