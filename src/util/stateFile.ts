@@ -36,11 +36,17 @@ export function readStateFile<T>(file: string, validate: Validate, warn: (text: 
   if (!existsSync(file)) return null;
   let problem: string | null;
   let data: unknown;
+  const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-    problem = validate(data);
+    const text = readFileSync(file, "utf8");
+    try {
+      data = JSON.parse(text);
+      problem = validate(data);
+    } catch (e) {
+      problem = `not valid JSON (${why(e)})`;
+    }
   } catch (e) {
-    problem = `not valid JSON (${e instanceof Error ? e.message : String(e)})`;
+    problem = `cannot be read (${why(e)})`;
   }
   if (problem === null) return data as T;
   if (stuck.has(file)) return null; // told once already
@@ -50,7 +56,7 @@ export function readStateFile<T>(file: string, validate: Validate, warn: (text: 
     renameSync(file, aside);
     where = `moved aside to ${aside}`;
   } catch (e) {
-    where = `could not be moved aside (${e instanceof Error ? e.message : String(e)})`;
+    where = `could not be moved aside (${why(e)})`;
     stuck.add(file);
   }
   warn(`warning: ${file}: ${problem}; the file is ignored and ${where}`);
