@@ -121,8 +121,10 @@ export abstract class Motor extends Gadget {
   /** Redefines the current position as `user`, changing only the offset. */
   async setPosition(user: number): Promise<void> {
     if (typeof user !== "number" || !Number.isFinite(user)) throw new Error(`${this.name}: position ${user} is not a finite number`);
+    const dial = await this.dial();
+    if (!Number.isFinite(dial)) throw new Error(`${this.name}: the dial position ${dial} is not a finite number; offset not changed`);
     const before = this.offset;
-    this.offset = user - (await this.dial()) * this.scaling;
+    this.offset = user - dial * this.scaling;
     this.changedOrUndo("offset", () => (this.offset = before));
   }
 
