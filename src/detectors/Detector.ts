@@ -29,6 +29,8 @@ export abstract class Detector extends Gadget {
   /** burst mode: `burstN` frames per start, `burstLatency` seconds apart */
   burstN = 1;
   burstLatency = 0;
+  /** the keys of a dict reading, when known before reading (liveplot checks detector/key against them) */
+  readonly dictKeys?: readonly string[];
 
   constructor(opts: DetectorOptions) {
     super(opts);

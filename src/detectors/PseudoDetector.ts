@@ -35,6 +35,18 @@ export class PseudoDetector extends Detector {
   override async prepare(acqTime: number, dataId: DataId | null, nStarts: number): Promise<void> {
     await super.prepare(acqTime, dataId, nStarts);
     await this.compile();
+    const inactive = await this.inactiveInputs();
+    if (inactive.length) {
+      const list = inactive.join(", ");
+      throw new Error(`${this.name}: '${this.expression}' needs ${list}, which ${inactive.length > 1 ? "are" : "is"} not active (activate ${inactive.join(" ")}, or deactivate ${this.name})`);
+    }
+  }
+
+  /** Detectors the expression names that are not active (mathjs would take `det` for its determinant). */
+  private async inactiveInputs(): Promise<string[]> {
+    const mathjs = await import("mathjs");
+    const symbols = new Set(mathjs.parse(this.expression).filter((n) => n.type === "SymbolNode").map((n) => (n as unknown as { name: string }).name));
+    return Detector.getInstances().filter((d) => d !== this && !d.active && symbols.has(d.name)).map((d) => d.name);
   }
 
   private async compile(): Promise<Compiled> {

@@ -56,6 +56,8 @@ export class Dummy1dDetector extends SimulatedDetector {
 
 /** A detector whose reading is a dict of named channels. */
 export class DummyDictDetector extends SimulatedDetector {
+  override readonly dictKeys = ["counts", "monitor", "ratio"];
+
   protected reading(): ValueDict {
     const t = this.acqTime;
     return { counts: 100 * t, monitor: 1000 * t, ratio: 0.1 };

@@ -1,7 +1,9 @@
 import chalk from "chalk";
 import { env } from "../environment/env.ts";
 import { defineMacro, UsageError, type Arg } from "../macros/registry.ts";
-import { arity, asDetector, asPositive } from "../macros/args.ts";
+import { arity, asDetector, asPositive, show } from "../macros/args.ts";
+import { tokenize } from "../macros/parse.ts";
+import { Gadget } from "../gadget.ts";
 import { formatValue } from "../scans/table.ts";
 import { Detector, isLiveDetector } from "./Detector.ts";
 import { countOnce } from "./DetectorGroup.ts";
@@ -23,13 +25,20 @@ defineMacro("lsdet", `
     const w = Math.max(6, ...dets.map((d) => d.name.length)) + 2;
     const lines = [chalk.bold("  " + "name".padEnd(w) + "kind".padEnd(22) + "description")];
     for (const d of dets) lines.push(`${d.active ? "* " : "  "}${d.name.padEnd(w)}${d.constructor.name.padEnd(22)}${d.describe()}`);
+    const hidden = Detector.getInstances().filter((d) => d.userLevel > env.userLevel && d.active).length;
+    if (hidden) lines.push(chalk.dim(`and ${hidden} active detector${hidden > 1 ? "s" : ""} above user level ${env.userLevel}, not shown (they take part in scans)`));
     env.print(lines.join("\n"));
     return dets.filter((d) => d.active).map((d) => d.name);
   });
 
-/** activate and deactivate: the detectors named (wildcards work), with their new state. */
-function setActive(args: Arg[], active: boolean): string[] {
-  const dets = detectorsFrom(args);
+/**
+ * activate and deactivate: the detectors named, with their new state. What a
+ * wildcard matches that is not a detector (a motor) is skipped; a name typed
+ * out in full must be a detector.
+ */
+function setActive(args: Arg[], active: boolean, line: string): string[] {
+  const typed = new Set(tokenize(line).slice(1).map((t) => t.text).filter((t) => !/[*?]/.test(t)));
+  const dets = detectorsFrom(args.filter((a) => a instanceof Detector || typed.has(show(a)) || !(a instanceof Gadget)));
   if (!dets.length) throw new UsageError("name at least one detector");
   for (const d of dets) d.active = active;
   return dets.map((d) => d.name);
@@ -38,12 +47,12 @@ function setActive(args: Arg[], active: boolean): string[] {
 defineMacro("activate", `
     activate <detector1> [<detector2> ...]
     Makes detectors take part in scans and ct. Wildcards work.`,
-  (args) => setActive(args, true));
+  (args, _kw, ctx) => setActive(args, true, ctx.line));
 
 defineMacro("deactivate", `
     deactivate <detector1> [<detector2> ...]
     Leaves detectors out of scans and ct. Wildcards work.`,
-  (args) => setActive(args, false));
+  (args, _kw, ctx) => setActive(args, false, ctx.line));
 
 defineMacro("ct", `
     ct [<exp_time>]

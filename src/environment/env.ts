@@ -48,17 +48,22 @@ class Environment {
 
   /** The number the next scan will get (persisted with the data directory). */
   get nextScanId(): number {
-    return peekScanId(this.paths.directory);
+    return peekScanId(this.paths.directory, this.warn);
   }
 
+  /** Sets the next scan number; one below a number already used (files, or this session) is refused. */
   set nextScanId(n: number) {
-    if (!Number.isInteger(n) || n < 0) throw new Error(`scan number must be a whole number >= 0 (got ${n})`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`scan number must be a whole number >= 0 (got ${n})`);
     saveScanId(this.paths.directory, n);
+    const next = this.nextScanId;
+    if (next !== n) throw new Error(`scan number ${n} would go backwards: scans up to ${next - 1} exist or were taken; the next is ${next}`);
   }
 
   takeScanId(dir: string): number {
-    return takeScanId(dir);
+    return takeScanId(dir, this.warn);
   }
+
+  private readonly warn = (text: string) => this.print(text);
 }
 
 export type { Environment };

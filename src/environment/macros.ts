@@ -1,5 +1,5 @@
 import { env } from "./env.ts";
-import { defineMacro } from "../macros/registry.ts";
+import { defineMacro, UsageError } from "../macros/registry.ts";
 import { arity, asInt, asString } from "../macros/args.ts";
 
 defineMacro("userlevel", `
@@ -14,11 +14,24 @@ defineMacro("userlevel", `
   });
 
 defineMacro("path", `
-    path [<directory>]
-    Shows or sets where data are written.`,
+    path [<directory> [<next scan number>]]
+    Shows or sets where data are written, and the number the next scan gets
+    (never one that scans in that directory already have).`,
   async (args) => {
-    arity(args, 0, 1);
-    if (args.length) env.paths.directory = asString(args[0], "directory");
+    arity(args, 0, 2);
+    if (args.length) {
+      const dir = asString(args[0], "directory");
+      if (!dir.trim()) throw new UsageError("directory must not be empty");
+      const next = args.length > 1 ? asInt(args[1], "next scan number") : undefined;
+      const before = env.paths.directory;
+      env.paths.directory = dir;
+      try {
+        if (next !== undefined) env.nextScanId = next;
+      } catch (e) {
+        env.paths.directory = before;
+        throw e;
+      }
+    }
     const dir = await env.paths.getDirectory();
     env.print(`data go to ${dir} (next scan #${env.nextScanId})`);
     return dir;

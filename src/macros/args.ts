@@ -10,6 +10,12 @@ export function asNumber(a: Arg | undefined, what: string): number {
   return a;
 }
 
+export function asFinite(a: Arg | undefined, what: string): number {
+  const n = asNumber(a, what);
+  if (!Number.isFinite(n)) throw new UsageError(`${what} must be a finite number (got ${show(a)})`);
+  return n;
+}
+
 export function asPositive(a: Arg | undefined, what: string): number {
   const n = asNumber(a, what);
   if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${what} must be a finite number >= 0 (got ${show(a)})`);
@@ -48,7 +54,7 @@ export function arity(args: Arg[], min: number, max = min): void {
 export function motorNumberPairs(args: Arg[]): [Motor, number][] {
   if (args.length === 0 || args.length % 2 !== 0) throw new UsageError("needs pairs of <motor> <position>");
   const pairs: [Motor, number][] = [];
-  for (let i = 0; i < args.length; i += 2) pairs.push([asMotor(args[i]), asNumber(args[i + 1], `position for ${show(args[i])}`)]);
+  for (let i = 0; i < args.length; i += 2) pairs.push([asMotor(args[i]), asFinite(args[i + 1], `position for ${show(args[i])}`)]);
   const names = pairs.map(([m]) => m.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`motor ${dup} is given twice`);

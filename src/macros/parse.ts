@@ -11,8 +11,9 @@ export interface Token {
 }
 
 /**
- * Splits a line shell-style: whitespace separates, quotes group, backslash escapes;
- * whitespace inside [brackets] does not separate (a Python list: [0, 0.5, 1]).
+ * Splits a line shell-style: whitespace separates, quotes group, backslash escapes,
+ * # at a word's start begins a comment; whitespace inside [brackets] does not
+ * separate (a Python list: [0, 0.5, 1]).
  */
 export function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
@@ -32,6 +33,8 @@ export function tokenize(line: string): Token[] {
       quote = c;
       if (!quoted) quotedAt = cur.length;
       quoted = inToken = true;
+    } else if (c === "#" && !inToken) {
+      break; // a comment, to the end of the line
     } else if (c === "\\" && i + 1 < line.length) {
       cur += line[++i];
       inToken = true;
@@ -99,6 +102,8 @@ export async function resolveToken(t: Token): Promise<Arg[]> {
     if (matches.length) return matches.sort((a, b) => a.name.localeCompare(b.name));
   }
   if (NUMBER.test(s)) return [Number(s)];
+  const signed = /^([+-])(inf|Infinity)$/.exec(s);
+  if (signed) return [signed[1] === "-" ? -Infinity : Infinity];
   if (/^[A-Za-z_]\w*$/.test(s)) {
     // a lone word: a variable or constant, else a string (no need to load mathjs)
     const v = numericScope()[s] ?? CONSTANTS[s];
@@ -115,7 +120,7 @@ async function expression(s: string): Promise<number | undefined> {
   if (NUMBER.test(s)) return Number(s);
   if (!/^[\w\s.+\-*/^()%,]+$/.test(s) || !/[\w)]/.test(s)) return undefined;
   try {
-    const v = (await loadMath())(s.replaceAll("**", "^"), numericScope());
+    const v = (await loadMath())(s.replaceAll("**", "^"), { ...CONSTANTS, ...numericScope() });
     if (typeof v === "number") return v;
   } catch {
     // not an expression

@@ -10,18 +10,20 @@ export class MacroLineError extends Error {
   }
 }
 
-/** Splits off the macro name (a leading % is allowed) and expands shortcuts. */
+/** Splits off the macro name (a leading % is allowed) and expands shortcuts; `name?` and `?name` mean `help name`. */
 export function macroName(line: string): { name: string; rest: string } | null {
   let text = line.trim().replace(/^%/, "");
-  const m = /^([A-Za-z_]\w*)(\??)(\s+[\s\S]*)?$/.exec(text);
+  const m = /^(\??)([A-Za-z_]\w*)(\??)(\s+[\s\S]*)?$/.exec(text);
   if (!m) return null;
-  const shortcut = env.shortcuts.get(m[1]);
-  if (shortcut !== undefined) {
-    text = `${shortcut}${m[3] ?? ""}`;
+  const [, before, word, after, rest] = m;
+  if (before && after) return null;
+  const shortcut = env.shortcuts.get(word);
+  if (shortcut !== undefined && !before) {
+    text = `${shortcut}${after}${rest ?? ""}`;
     return macroName(text);
   }
-  if (m[2] === "?") return { name: "help", rest: m[1] };
-  return { name: m[1], rest: m[3] ?? "" };
+  if (before || after) return { name: "help", rest: word }; // ascan? and ?ascan show the usage
+  return { name: word, rest: rest ?? "" };
 }
 
 /** True when the line's first word names a macro or a shortcut. */

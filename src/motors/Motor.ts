@@ -14,7 +14,8 @@ export interface MotorOptions {
 
 /** Thrown before anything moves when a target is outside a motor's limits. */
 export class LimitError extends Error {
-  constructor(message: string) {
+  /** for a scan's check: the point, and the message without "point N:" */
+  constructor(message: string, readonly point?: number, readonly detail?: string) {
     super(message);
     this.name = "LimitError";
   }
@@ -78,21 +79,33 @@ export abstract class Motor extends Gadget {
 
   /** Sets the limits, given in user units. */
   setLimits(low: number, high: number): void {
+    if (Number.isNaN(low) || Number.isNaN(high) || low === Infinity || high === -Infinity) {
+      throw new Error(`${this.name}: limits must be numbers, -inf and inf leave a side open (got ${low}, ${high})`);
+    }
     if (!(low <= high)) throw new Error(`${this.name}: low limit ${low} is above high limit ${high}`);
     const dials = [this.userToDial(low), this.userToDial(high)].sort((x, y) => x - y);
+    const before = this.dialLimits;
     this.dialLimits = [dials[0], dials[1]];
-    this.changed();
+    this.changedOrUndo("limits", () => (this.dialLimits = before));
   }
 
   /** Throws a LimitError when `target` (user units) is not allowed. */
   checkTarget(target: number): void {
-    if (typeof target !== "number" || Number.isNaN(target)) {
-      throw new LimitError(`${this.name}: target ${target} is not a number`);
+    if (typeof target !== "number" || !Number.isFinite(target)) {
+      throw new LimitError(`${this.name}: target ${target} is not a finite number`);
     }
     const [low, high] = this.userLimits;
     if (target < low || target > high) {
       throw new LimitError(`${this.name}: target ${fmt(target)} is outside the limits [${fmt(low)}, ${fmt(high)}]`);
     }
+  }
+
+  /**
+   * Checks a whole list of targets (a scan's points) before anything moves;
+   * the error says which point. Pseudo motors check their physical motors too.
+   */
+  async checkTargets(targets: number[]): Promise<void> {
+    targets.forEach((x, i) => atPoint(i, () => this.checkTarget(x)));
   }
 
   /** Moves to `target` in user units; settles when the motion is done. */
@@ -107,16 +120,40 @@ export abstract class Motor extends Gadget {
 
   /** Redefines the current position as `user`, changing only the offset. */
   async setPosition(user: number): Promise<void> {
-    this.offset = user - (await this.dial()) * this.scaling;
-    this.changed();
+    if (typeof user !== "number" || !Number.isFinite(user)) throw new Error(`${this.name}: position ${user} is not a finite number`);
+    const dial = await this.dial();
+    if (!Number.isFinite(dial)) throw new Error(`${this.name}: the dial position ${dial} is not a finite number; offset not changed`);
+    const before = this.offset;
+    this.offset = user - dial * this.scaling;
+    this.changedOrUndo("offset", () => (this.offset = before));
   }
 
   protected changed(): void {
     for (const listener of Motor.changeListeners) listener(this);
   }
+
+  /** Tells the listeners; if one fails (the memorizer could not save), `undo` puts the motor back as it was. */
+  private changedOrUndo(what: string, undo: () => void): void {
+    try {
+      this.changed();
+    } catch (e) {
+      undo();
+      throw new Error(`${this.name}: ${what} not changed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }
 
-function fmt(x: number): string {
+/** Runs a check for point `i` of a scan, prefixing a LimitError with the point and "nothing moved". */
+export function atPoint(i: number, check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof LimitError && !e.message.startsWith("point ")) throw new LimitError(`point ${i}: ${e.message}; nothing moved`, i, e.message);
+    throw e;
+  }
+}
+
+export function fmt(x: number): string {
   return Number.isFinite(x) ? String(+x.toPrecision(10)) : String(x);
 }
 

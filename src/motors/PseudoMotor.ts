@@ -1,4 +1,4 @@
-import { Motor, type MotorOptions } from "./Motor.ts";
+import { fmt, LimitError, Motor, type MotorOptions } from "./Motor.ts";
 
 export interface PseudoMotorOptions extends MotorOptions {
   /** the physical motors this one is computed from */
@@ -37,6 +37,23 @@ export class PseudoMotor extends Motor {
     const targets = this.calcPhysicals(target, await this.physicalPositions());
     this.motors.forEach((m, i) => m.checkTarget(targets[i]));
     await Promise.all(this.motors.map((m, i) => m.move(targets[i])));
+  }
+
+  /** Checks the pseudo's own limits, then every physical target of every point, from where the physicals are now. */
+  override async checkTargets(targets: number[]): Promise<void> {
+    await super.checkTargets(targets);
+    const current = await this.physicalPositions();
+    const perMotor = this.motors.map(() => [] as number[]);
+    for (const t of targets) this.calcPhysicals(this.userToDial(t), current).forEach((x, j) => perMotor[j].push(x));
+    for (const [j, m] of this.motors.entries()) {
+      try {
+        await m.checkTargets(perMotor[j]);
+      } catch (e) {
+        if (!(e instanceof LimitError) || e.point === undefined) throw e;
+        const detail = `${this.name} ${fmt(targets[e.point])} needs ${e.detail}`;
+        throw new LimitError(`point ${e.point}: ${detail}; nothing moved`, e.point, detail);
+      }
+    }
   }
 
   async busy(): Promise<boolean> {

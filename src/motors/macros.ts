@@ -1,10 +1,10 @@
 import chalk from "chalk";
 import { env } from "../environment/env.ts";
 import { defineMacro, UsageError, type Arg, type MacroContext } from "../macros/registry.ts";
-import { arity, asInt, asMotor, asNumber, motorNumberPairs, show } from "../macros/args.ts";
+import { arity, asFinite, asInt, asMotor, asNumber, motorNumberPairs, show } from "../macros/args.ts";
 import { abortable } from "../util/abort.ts";
 import { fmtNumber } from "../scans/table.ts";
-import { Motor } from "./Motor.ts";
+import { LimitError, Motor } from "./Motor.ts";
 import { MotorMemorizer } from "./memorizer.ts";
 
 function visibleMotors(): Motor[] {
@@ -15,7 +15,11 @@ const fmt = (m: Motor, x: number) => fmtNumber(x, m.precision);
 
 /** Checks every target, then moves all motors together; on Ctrl-C every motor is stopped. */
 async function moveAll(pairs: [Motor, number][], ctx: MacroContext, show = false): Promise<Record<string, number>> {
-  for (const [m, x] of pairs) m.checkTarget(x);
+  for (const [m, x] of pairs) {
+    await m.checkTargets([x]).catch((e: unknown) => {
+      throw e instanceof LimitError && e.detail ? new LimitError(e.detail) : e;
+    });
+  }
   const moving = Promise.all(pairs.map(([m, x]) => m.move(x)));
   let ticker: NodeJS.Timeout | undefined;
   const line = async () => (await Promise.all(pairs.map(async ([m]) => `${m.name} ${fmt(m, await m.position())}`))).join("   ");
@@ -91,10 +95,12 @@ defineMacro("wm", `
 
 defineMacro("wms", `
     wms <motor1> [<motor2> ...]
-    Where motor, silently: returns the positions by name, prints nothing.`,
+    Where motor, short: prints the user positions on one line and returns
+    them by name (for scripts: (await runCommand("wms samx")).samx).`,
   async (args) => {
     const motors = motorsFrom(args);
     const positions = await Promise.all(motors.map((m) => m.position()));
+    env.print(motors.map((m, i) => `${m.name} ${fmt(m, positions[i])}`).join("   "));
     return Object.fromEntries(motors.map((m, i) => [m.name, positions[i]]));
   });
 
@@ -125,7 +131,8 @@ defineMacro("lsm", `
 
 defineMacro("setlim", `
     setlim <motor> <low> <high>
-    Sets a motor's limits, in user units (stored in dial units).`,
+    Sets a motor's limits, in user units (stored in dial units); -inf or inf
+    leaves a side open.`,
   (args) => {
     arity(args, 3);
     const m = asMotor(args[0]);
@@ -140,7 +147,7 @@ defineMacro("setpos", `
   async (args) => {
     arity(args, 2);
     const m = asMotor(args[0]);
-    await m.setPosition(asNumber(args[1], "position"));
+    await m.setPosition(asFinite(args[1], "position"));
     env.print(`${m.name} is now at ${fmt(m, await m.position())} (offset ${m.offset})`);
     return m.offset;
   });

@@ -65,6 +65,9 @@ function plotY(a: Arg | undefined): string {
   const det = s?.split("/")[0];
   if (s === undefined || !det || !(Detector.getInstances().some((d) => d.name === det)) || !/^[^/]+\/[^/]+/.test(s))
     throw new UsageError(`y must be a detector or detector/key (got ${show(a)})`);
+  const keys = Detector.getInstances().find((d) => d.name === det)?.dictKeys;
+  const key = s.slice(det.length + 1);
+  if (keys && !keys.includes(key)) throw new UsageError(`${det} has no key ${key} (it has ${keys.join(", ")})`);
   return s;
 }
 

@@ -1,6 +1,6 @@
 import { SoftwareScan, type Position } from "./SoftwareScan.ts";
 import { macro, UsageError, type Arg } from "../macros/registry.ts";
-import { asInt, asMotor, asNumber, asPositive } from "../macros/args.ts";
+import { asFinite, asInt, asMotor, asPositive } from "../macros/args.ts";
 
 /** Software scan of one or more motors along a line, together. */
 export class AScan extends SoftwareScan {
@@ -20,8 +20,8 @@ export class AScan extends SoftwareScan {
     this.intervals = asInt(args[args.length - 2], "intervals", 1);
     for (let i = 0; i < args.length - 2; i += 3) {
       this.motors.push(asMotor(args[i]));
-      this.starts.push(asNumber(args[i + 1], "start"));
-      this.stops.push(asNumber(args[i + 2], "stop"));
+      this.starts.push(asFinite(args[i + 1], "start"));
+      this.stops.push(asFinite(args[i + 2], "stop"));
     }
     if (new Set(this.motors).size !== this.motors.length) throw new UsageError("a motor is given twice");
   }

@@ -186,7 +186,16 @@ export abstract class SoftwareScan implements MacroInstance {
   /** Reads where the motors are and returns every position, checked against the limits; moves nothing (estimate's dry run). */
   async plan(violations?: LimitError[]): Promise<number[][]> {
     this.startPositions = await Promise.all(this.motors.map((m) => m.position()));
-    return this.checkedPositions(violations);
+    const positions = this.checkedPositions(violations);
+    for (const [j, m] of this.motors.entries()) {
+      try {
+        await m.checkTargets(positions.map((p) => p[j])); // pseudo motors: their physicals' limits
+      } catch (e) {
+        if (!(e instanceof LimitError) || !violations) throw e;
+        if (!violations.length) violations.push(new LimitError(`${e.message}; nothing moved`));
+      }
+    }
+    return positions;
   }
 
   /** Every position, in motor order, checked against every limit before anything moves; with `violations`, the first is kept there instead of thrown. */
@@ -197,7 +206,7 @@ export abstract class SoftwareScan implements MacroInstance {
       if (i >= SoftwareScan.maxPoints) throw new Error(`more than ${SoftwareScan.maxPoints} points: scan not started`);
       const row = this.motors.map((m) => {
         const x = p[m.name];
-        if (typeof x !== "number" || Number.isNaN(x)) throw new Error(`point ${i}: no position for ${m.name}`);
+        if (typeof x !== "number") throw new Error(`point ${i}: no position for ${m.name}`);
         try {
           m.checkTarget(x);
         } catch (e) {

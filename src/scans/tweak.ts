@@ -1,7 +1,7 @@
 import chalk from "chalk";
 import { env } from "../environment/env.ts";
 import { defineMacro, UsageError, type Arg, type MacroContext } from "../macros/registry.ts";
-import { arity, asMotor, asNumber, asPositive, show } from "../macros/args.ts";
+import { arity, asFinite, asMotor, asPositive, show } from "../macros/args.ts";
 import { LimitError, Motor } from "../motors/Motor.ts";
 import { countOnce } from "../detectors/DetectorGroup.ts";
 import { AbortError, abortable } from "../util/abort.ts";
@@ -26,7 +26,7 @@ function axesFrom(args: Arg[]): { axes: Axis[]; exposure: number } {
   while (i < args.length && args[i] instanceof Motor) {
     if (axes.length === 2) throw new UsageError("tweak takes one or two motors");
     if (i + 1 >= args.length) throw new UsageError(`${show(args[i])} needs a step`);
-    const step = asNumber(args[i + 1], `step for ${show(args[i])}`);
+    const step = asFinite(args[i + 1], `step for ${show(args[i])}`);
     if (step === 0 || !Number.isFinite(step)) throw new UsageError(`step for ${show(args[i])} must be a finite number other than 0`);
     axes.push({ motor: asMotor(args[i]), step });
     i += 2;
