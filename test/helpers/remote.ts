@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "node:http";
 import type { TmuxShell } from "./tmux.ts";
+import { readEventStream } from "../../src/util/sse.ts";
 
 export type Role = "observer" | "user" | "admin";
 
@@ -60,19 +61,7 @@ export function listen(remote: Remote, token: string): Promise<{ events: ServerE
     const events: ServerEvent[] = [];
     const req = request(`${remote.url}/api/events`, { headers: { Authorization: `Bearer ${token}` } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`GET events: ${res.statusCode}`));
-      res.setEncoding("utf8");
-      let buf = "";
-      res.on("data", (chunk: string) => {
-        buf += chunk;
-        let end: number;
-        while ((end = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const type = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type && data) events.push({ type, data: JSON.parse(data) });
-        }
-      });
+      readEventStream(res, (type, data) => events.push({ type, data: JSON.parse(data) }));
       res.on("error", () => {});
       resolve({ events, close: () => req.destroy() });
     });
