@@ -79,7 +79,7 @@ export function makeRoutes(queue: QueueRunner, link: () => ShellLink): { routes:
   }
 
   const routes: Route[] = [
-    { method: "GET", path: /^status$/, role: "observer", handle: () => status() },
+    { method: "GET", path: /^status$/, role: "observer", handle: async ({ role }) => ({ ...(await status()), role }) },
     {
       method: "GET", path: /^positions$/, role: "observer",
       async handle() {
