@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { TmuxShell, PROMPT } from "./helpers/tmux.ts";
 import { scanFileSummary } from "./helpers/recorders.ts";
 import { needsH5py } from "./helpers/system.ts";
+import { contrast } from "./helpers/cli.ts";
 
 /** A data directory that outlives the shells of one test. */
 function dataDir(t: TestContext): string {
@@ -116,4 +117,16 @@ test("an item running when the shell is killed (kill -9) is marked interrupted a
   assert.match(second.screen(), /queue: item #1 \(ascan samx 0 1 200 0\.1\) was running when the shell ended: marked interrupted/);
   assert.match(since(await second.run("qhist"), "qhist"), /#1\s+\S+\s+interrupted\s+scan #1\s+ascan samx 0 1 200 0\.1/);
   assert.match(since(await second.run("qls"), "qls"), /queue stopped[^\n]*\n\s+1\. #2\s+ascan samx 0 1 2 0\.05/);
+});
+
+test("contrast -c qstart runs the queue to its end and exits 1 when an item failed", async (t) => {
+  const dir = dataDir(t);
+  const env = { CONTRAST_DATA_DIR: dir, CONTRAST_STREAM: "tcp://127.0.0.1:0" };
+  const good = await contrast(["beamlines/sim.ts", "-c", 'qadd "ascan samx 0 1 2 0.05"', "-c", "qstart", "-c", "qhist"], env);
+  assert.equal(good.code, 0, good.out + good.err);
+  assert.match(good.out, /scan #1 finished \(3 points\)\n[\s\S]*#1\s+\S+\s+finished\s+scan #1\s+ascan samx 0 1 2 0\.05/);
+  const bad = await contrast(["beamlines/sim.ts", "-c", 'qadd "ascan samy 0 10 2 0.05"', "-c", 'qadd "wm samx"', "-c", "qstart"], env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /error: queue stopped: item #2 failed/);
+  assert.doesNotMatch(bad.out, /queue: item #3/, "the queue stops at the failed item");
 });

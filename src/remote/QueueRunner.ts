@@ -72,6 +72,11 @@ export class QueueRunner {
     return true;
   }
 
+  /** Settles when the queue has stopped (at once when it does not run). */
+  stopped(): Promise<void> {
+    return this.loopDone;
+  }
+
   /** For the shell's end: aborts the item that runs and waits until it has cleaned up. */
   async close(): Promise<void> {
     this.stopping = true;

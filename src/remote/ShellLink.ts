@@ -35,6 +35,11 @@ export function shellLink(): ShellLink {
   return link;
 }
 
+/** false without a shell (`contrast -c`, a script): nobody is at a prompt meanwhile. */
+export function hasShell(): boolean {
+  return link !== standalone;
+}
+
 /** A line above the prompt; the prompt and what is typed on it are drawn again below it. */
 export function printAbovePrompt(r: REPLServer, text: string, lineRunning: boolean): void {
   if (lineRunning || !r.terminal) return env.print(text);

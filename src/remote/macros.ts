@@ -4,6 +4,7 @@ import { defineMacro, UsageError } from "../macros/registry.ts";
 import { arity, asInt, asString } from "../macros/args.ts";
 import { checkQueueLine } from "./checkLine.ts";
 import { theQueue } from "./queue.ts";
+import { hasShell } from "./ShellLink.ts";
 import type { HistoryItem } from "./QueueStore.ts";
 
 /** "05:12:03" for today, else "2026-12-01 05:12:03" (local time). */
@@ -86,12 +87,18 @@ defineMacro("qclear", `
 defineMacro("qstart", `
     qstart
     Runs the queue, item after item, until it is empty, qstop is given, or an
-    item fails or is aborted. The prompt stays free meanwhile.`, (args) => {
+    item fails or is aborted. The prompt stays free meanwhile; without a
+    prompt (contrast -c qstart) it returns when the queue stops.`, async (args) => {
   arity(args, 0);
   const q = theQueue();
   const n = q.store.length;
-  if (!q.start()) env.print("the queue runs already");
-  else env.print(n ? `queue started: ${n} item${n === 1 ? "" : "s"}` : "queue started, but it is empty");
+  if (q.running) return env.print("the queue runs already");
+  env.print(n ? `queue started: ${n} item${n === 1 ? "" : "s"}` : "queue started, but it is empty");
+  q.start();
+  if (hasShell()) return;
+  await q.stopped();
+  const last = q.store.history(1)[0];
+  if (n && last && last.status !== "finished") throw new Error(`queue stopped: item #${last.id} ${last.status}`);
 });
 
 defineMacro("qstop", `
