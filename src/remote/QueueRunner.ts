@@ -132,7 +132,7 @@ export class QueueRunner {
     } catch (e) {
       status = e instanceof AbortError || controller.signal.aborted ? "interrupted" : "failed";
       error = stripVTControlCharacters(errorText(e));
-      env.print(errorText(e));
+      if (status === "failed") env.print(errorText(e)); // an interrupted scan has said so itself
     } finally {
       restore();
       stopWatching();
