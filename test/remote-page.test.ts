@@ -63,6 +63,7 @@ test("log in, queue two scans, watch them run, pause and resume one, read the hi
   await page.fill("#token", remote.tokens.user);
   await page.click("#loginButton");
   await page.waitForSelector("#control", { state: "visible" });
+  assert.equal(await page.isVisible("#login"), false);
   assert.match(await page.textContent("#role") ?? "", /logged in as user/);
   await until(page, (v) => v.positions.some((m) => m.name === "samx"), "the motors table");
   assert.match(await page.textContent("#positions") ?? "", /samx/);
