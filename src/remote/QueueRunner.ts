@@ -122,7 +122,9 @@ export class QueueRunner {
     });
     const restore = this.showOutput();
     this.emit({ type: "state" });
-    this.link().notice(`queue: item #${item.id}: ${item.line}`);
+    const starting = `queue: item #${item.id}: ${item.line}`;
+    this.emit({ type: "console", text: starting });
+    this.link().notice(starting);
     let status: "finished" | "failed" | "interrupted" = "finished";
     let error: string | undefined;
     try {

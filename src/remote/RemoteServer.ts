@@ -96,6 +96,11 @@ export class RemoteServer {
     const h = this.opts.host.includes(":") ? `[${this.opts.host}]` : this.opts.host;
     this._url = `http://${h}:${port}`;
     this.unsubscribe.push(this.opts.queue.onEvent((e) => this.onQueueEvent(e)), env.scan.onChange(() => this.stateChanged()));
+    // a comment now and then keeps idle event streams (and proxies) open
+    const pinger = setInterval(() => {
+      for (const res of this.events) res.write(": keep-alive\n\n");
+    }, 15_000).unref();
+    this.unsubscribe.push(() => clearInterval(pinger));
     return this._url;
   }
 
