@@ -6,7 +6,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { TmuxShell, PROMPT } from "./helpers/tmux.ts";
 import { call, listen, ok, remoteOf, waitForStatus, type Remote } from "./helpers/remote.ts";
@@ -44,6 +44,11 @@ test("every route: 401 without a valid token, 403 below its role, served to the 
   const s = await shell(t);
   const remote = await remoteOf(s);
   assert.match(remote.url, /^http:\/\/127\.0\.0\.1:\d+$/, "loopback by default");
+  // and not on this machine's other addresses
+  const port = new URL(remote.url).port;
+  for (const address of Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal && a.family === "IPv4")) {
+    await assert.rejects(fetch(`http://${address?.address}:${port}/api/status`), `nothing listens on ${address?.address}`);
+  }
   assert.equal(statSync(join(s.dataDir, "remote.json")).mode & 0o777, 0o600);
 
   for (const [method, path, role, body] of ROUTES) {
