@@ -8,6 +8,7 @@ const groups: Record<string, () => Promise<Group>> = {
   liveplot: async () => (await import("./liveplot.ts")).benchLivePlot,
   tango: async () => (await import("./tango.ts")).benchTango,
   recorders: async () => (await import("./recorders.ts")).benchRecorders,
+  remote: async () => (await import("./remote.ts")).benchRemote,
 };
 
 const only = process.argv.slice(2);

@@ -23,7 +23,7 @@ function startupOnce(cold: boolean): Promise<number> {
     const child = spawn(process.execPath, ["bin/contrast.js", "beamlines/sim.ts"], {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "inherit"],
-      env: { ...process.env, CONTRAST_DATA_DIR: dir, CONTRAST_HISTORY: join(dir, "history"), CONTRAST_STREAM: "tcp://127.0.0.1:0" },
+      env: { ...process.env, CONTRAST_DATA_DIR: dir, CONTRAST_HISTORY: join(dir, "history"), CONTRAST_REMOTE_FILE: join(dir, "remote.json"), CONTRAST_STREAM: "tcp://127.0.0.1:0" },
     });
     let out = "";
     let t: number | undefined;

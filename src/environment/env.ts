@@ -3,6 +3,7 @@ import { DummyScheduler, type Scheduler } from "./scheduler.ts";
 import { MotorSnapshot, type Snapshot } from "./snapshot.ts";
 import { peekScanId, saveScanId, takeScanId } from "./scanIds.ts";
 import { macros } from "../macros/registry.ts";
+import { ScanControl } from "../scans/control.ts";
 import type { SoftwareScan } from "../scans/SoftwareScan.ts";
 import type { LastScanStats } from "../scans/stats.ts";
 
@@ -33,6 +34,8 @@ class Environment {
   /** the last scan's peak statistics (what `peak`, `cen`, `goto` ... use) */
   lastScan: LastScanStats | undefined = undefined;
   hooks: Hooks = {};
+  /** pause, resume and abort of the scan that runs (src/scans/control.ts) */
+  readonly scan = new ScanControl((text) => this.print(text));
   /** command-line shortcuts: a name bound to a macro line */
   shortcuts = new Map<string, string>();
   /** variables that macro arguments may use in expressions (the shell's own scope) */

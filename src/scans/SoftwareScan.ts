@@ -102,6 +102,7 @@ export abstract class SoftwareScan implements MacroInstance {
     const t0 = performance.now();
     const hooks = env.hooks;
     for (let i = 0; i < positions.length; i++) {
+      await env.scan.checkpoint(this, i, positions.length, signal);
       await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
       if (hooks.beforeMove) await hooks.beforeMove(this);
       await abortable(Promise.all(this.motors.map((m, j) => m.move(positions[i][j]))), signal);

@@ -18,6 +18,7 @@ import { StatusLine } from "./StatusLine.ts";
 import { shellCompleter } from "./completion.ts";
 import { addGadgets, fillScope } from "./scope.ts";
 import { allowTypeScriptImports } from "./typescriptImports.ts";
+import { linkShell, printAbovePrompt, startRemoteControl } from "../remote/index.ts";
 
 /** After a hang-up, how long the line that runs gets to clean up before the shell closes anyway. */
 const HANGUP_PATIENCE_MS = 30_000;
@@ -192,6 +193,13 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
   };
 
   status.install();
+  // the remote queue runs its lines here, as typed lines run (src/remote/ShellLink.ts)
+  linkShell({
+    runLine: (line, signal) => runner.runCommand(line, { signal }),
+    busy: () => gate.busy || runner.busy,
+    abort: () => runner.interrupt(),
+    notice: (text) => printAbovePrompt(r, text, gate.busy),
+  });
   env.scope = r.context as Record<string, unknown>;
   fillScope(env.scope, runner.runCommand);
   return r;
@@ -202,7 +210,13 @@ export async function startShell(options: { beforeClose?: () => Promise<void> } 
   const motors = Motor.getInstances().filter((m) => m.userLevel <= env.userLevel).length;
   const detectors = Detector.getInstances().filter((d) => d.userLevel <= env.userLevel).length;
   env.print(`contrast: ${motors} motors, ${detectors} detectors. lsmac lists the macros, help NAME (or NAME?) explains one, Ctrl-D leaves.`);
-  const r = openRepl({ beforeClose: options.beforeClose });
+  const remote = await startRemoteControl();
+  const r = openRepl({
+    beforeClose: async () => {
+      await remote.close();
+      await options.beforeClose?.();
+    },
+  });
   const history = process.env.CONTRAST_HISTORY ?? join(homedir(), ".contrast_history");
   r.setupHistory(history, (err) => {
     if (err) env.print(`history is not kept: ${err.message}`);

@@ -13,7 +13,8 @@ export interface Run { code: number | null; out: string; err: string }
 export function runNode(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
-      cwd, env: { ...process.env, FORCE_COLOR: "0", ...env }, stdio: ["ignore", "pipe", "pipe"],
+      // no remote control (and no runtime file in the real ~/.contrast) unless a test asks for one
+      cwd, env: { ...process.env, FORCE_COLOR: "0", CONTRAST_REMOTE: "off", ...env }, stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     let err = "";

@@ -31,7 +31,8 @@ export class TmuxShell {
     const socket = join(mkdtempSync(join(tmpdir(), "contrast-tmux-")), "socket");
     const command = opts.command ?? ["node", "bin/contrast.js", "beamlines/sim.ts"];
     const shell = new TmuxShell(socket, dataDir, opts.env?.CONTRAST_DATA_DIR === undefined);
-    const env: NodeJS.ProcessEnv = { ...process.env, CONTRAST_HISTORY: join(dataDir, "history"), ...opts.env, CONTRAST_DATA_DIR: dataDir };
+    // the remote control's runtime file (tokens) goes beside the data, never to the real ~/.contrast
+    const env: NodeJS.ProcessEnv = { ...process.env, CONTRAST_HISTORY: join(dataDir, "history"), CONTRAST_REMOTE_FILE: join(dataDir, "remote.json"), ...opts.env, CONTRAST_DATA_DIR: dataDir };
     delete env.TMUX;
     shell.tmux(["-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", "-s", "t", "-c", ROOT,
       // sh outlives the shell to tell its exit status; a Ctrl-C that reaches it as a signal must not end it

@@ -4,6 +4,7 @@
  */
 import { request, type IncomingMessage } from "node:http";
 import type { ToPage } from "./protocol.ts";
+import { readEventStream } from "../../util/sse.ts";
 
 export interface EventsClient {
   /** resolves when the server ends the stream (or `close()` is called) */
@@ -20,18 +21,7 @@ export function watchEvents(url: string, onBatch: (batch: ToPage[]) => void): Pr
         res.resume();
         return;
       }
-      res.setEncoding("utf8");
-      let buf = "";
-      res.on("data", (chunk: string) => {
-        buf += chunk;
-        let end: number;
-        while ((end = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart());
-          if (data.length) onBatch(JSON.parse(data.join("\n")) as ToPage[]);
-        }
-      });
+      readEventStream(res, (_type, data) => onBatch(JSON.parse(data) as ToPage[]));
       const ended = new Promise<void>((done) => {
         res.on("end", done);
         res.on("close", done);

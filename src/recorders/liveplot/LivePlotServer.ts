@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { SOURCE_DIR } from "../../util/layout.ts";
+import { closeServer } from "../../util/http.ts";
 import type { ScanMessage } from "../messages.ts";
 import { ScanState, type Trace } from "./ScanState.ts";
 import { downsampleFrame } from "./reduce.ts";
@@ -41,7 +42,7 @@ export interface LivePlotOptions {
   framesPerSecond?: number;
 }
 
-interface Asset {
+export interface Asset {
   type: string;
   body: Buffer;
 }
@@ -73,7 +74,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** Reads the page and uPlot's files once, at start-up. */
-function loadAssets(): Map<string, Asset> {
+export function loadAssets(): Map<string, Asset> {
   const here = join(SOURCE_DIR, "recorders", "liveplot");
   let uplotDist: string;
   try {
@@ -171,11 +172,7 @@ export class LivePlotServer {
     this.clients.clear();
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   // ---- HTTP ----
