@@ -12,6 +12,7 @@
  *     snapshots/pre_scan/<name>, snapshots/post_scan/<name>
  *     measurement/<name>    NXcollection, one entry per key of the points (see columns.ts)
  *     plot/                 NXdata: soft links to the first motor and first scalar detector
+ *     <name>                external links the header announces (ScanHeader.links, e.g. xrf)
  *
  * Crash safety — readers need NEITHER SWMR mode NOR `h5clear` after a crash.
  * Tested (test/hdf5-writer.test.ts): a writer at 100 points/s (scalars,
@@ -107,6 +108,7 @@ export class Hdf5ScanWriter {
       const snapshots = createGroup(entry, "snapshots", "NXcollection");
       writeDict(createGroup(snapshots, "pre_scan", "NXcollection"), header.snapshot, dir);
       createGroup(entry, "measurement", "NXcollection");
+      for (const [k, link] of Object.entries(header.links ?? {})) writeValue(entry, h5name(k), link, dir);
       const writer = new Hdf5ScanWriter(file, fileName, header, opts.flushIntervalMs ?? 1000, opts.gzip ?? []);
       writer.flush();
       return writer;
