@@ -106,3 +106,103 @@ test("xrfmap maps a mesh: every map equals numpy's ROI sums of the detector's ra
     assert.equal(r.through_link, true);
     assert.deepEqual(r.default, ["entry", "plot", "Fe", ["samx", "samy"]]);
   });
+
+test("on the sim sample a mesh recovers the pattern: Ni where samx < 0.5, Cr elsewhere, Ar falling with samy, Pt in the disc",
+  { skip: needsH5py(), timeout: 120_000 }, async () => {
+    await beamline();
+    await runCommand(`xrfmap ${ROIS}`);
+    await runCommand("mesh samy 0 1 10 samx 0 1 10 0.005");
+    await waitForFile(scanFile(1, "xrf"));
+    const r = runPython<Record<string, number>>(String.raw`
+import h5py, json, sys, numpy as np
+m = h5py.File(sys.argv[1], "r")["entry/maps"]
+x, y = m["positions/samx"][()], m["positions/samy"][()]
+left, right = x < 0.5, x >= 0.5
+disc = (x - 0.5) ** 2 + (y - 0.5) ** 2 <= 0.04
+print(json.dumps({"n": len(x), "ni_left": m["Ni"][left].mean(), "ni_right": m["Ni"][right].mean(),
+  "cr_left": m["Cr"][left].mean(), "cr_right": m["Cr"][right].mean(), "fe_left": m["Fe"][left].mean(), "fe_right": m["Fe"][right].mean(),
+  "ar_bottom": m["Ar"][y == 0].mean(), "ar_top": m["Ar"][y == 1].mean(), "ar_slope": float(np.polyfit(y, m["Ar"][()], 1)[0]),
+  "pt_in": m["Pt"][disc].mean(), "pt_out": m["Pt"][~disc].mean()}))`, [scanFile(1, "xrf")]);
+    assert.equal(r.n, 121);
+    assert.ok(r.ni_left > 10 * r.ni_right, `Ni ${r.ni_left} left vs ${r.ni_right} right`);
+    assert.ok(r.cr_right > 10 * r.cr_left, `Cr ${r.cr_right} right vs ${r.cr_left} left`);
+    assert.ok(Math.abs(r.fe_left - r.fe_right) < 0.1 * r.fe_left, `Fe uniform: ${r.fe_left} vs ${r.fe_right}`);
+    assert.ok(r.ar_bottom > 3 * r.ar_top && r.ar_slope < 0, `Ar ${r.ar_bottom} at samy 0, ${r.ar_top} at samy 1`);
+    assert.ok(r.pt_in > 5 * r.pt_out, `Pt ${r.pt_in} in the disc vs ${r.pt_out} outside`);
+  });
+
+test("contrast-xrfmap started after the scan began says it missed the start and maps the rest, equal to the raw spectra",
+  { skip: needsH5py(), timeout: 120_000 }, async () => {
+    const { xsp3, stream } = await beamline();
+    let out = "";
+    let consumer: ReturnType<typeof spawn> | undefined;
+    const joined = new Promise<void>((resolve) => {
+      env.progress = (p) => {
+        if (p.done !== 10 || consumer) return;
+        consumer = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/xrf/cli.ts"), ROIS, `spectra=${xsp3.address}`, `stream=${stream.address}`],
+          { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+        consumer.stdout?.on("data", (b: Buffer) => {
+          out += b.toString();
+          if (out.includes("live view at")) resolve();
+        });
+      };
+    });
+    try {
+      const scan = runCommand("ascan samx 0 1 299 0.03");
+      await joined;
+      await scan;
+      await waitForFile(scanFile(1, "xrf"));
+      while (!out.includes("written to")) await sleep(100);
+    } finally {
+      env.progress = undefined;
+      consumer?.kill("SIGTERM");
+    }
+    assert.match(out, /scan #1 began before this consumer started: its start was missed; mapping from point \d+ on/);
+    assert.match(out, /scan #1: \d+ points mapped, written to .*scan_000001_xrf\.h5; .*start missed/);
+    const r = runPython<{ points: number; equal: Record<string, boolean>; mapped: Record<string, number>; missed_start: number; positions: Record<string, boolean> }>(
+      COMPARE, [scanFile(1, "xrf"), scanFile(1, "xsp3"), scanFile(1)]);
+    assert.equal(r.missed_start, 1);
+    for (const [name, ok] of Object.entries(r.equal)) assert.ok(ok, `map ${name} differs from the raw spectra's sums`);
+    assert.ok(r.mapped.Fe > 0 && r.mapped.Fe < 300, `${r.mapped.Fe} of 300 points mapped`);
+    assert.equal(r.positions.samx, true);
+  });
+
+test("a consumer killed mid-scan is reported at once and by lsrec; the scan finishes untouched, the next one without entry/xrf",
+  { skip: needsH5py(), timeout: 120_000 }, async () => {
+    await beamline();
+    await runCommand(`xrfmap ${ROIS}`);
+    const rec = XrfMapRecorder.getInstances()[0];
+    const pid = rec.pid as number;
+    takeOutput();
+    env.progress = (p) => void (p.done === 5 && process.kill(pid, "SIGKILL"));
+    try {
+      const result = (await runCommand("ascan samx 0 1 39 0.02")) as { status: string; points: number };
+      assert.deepEqual([result.status, result.points], ["finished", 40]);
+    } finally {
+      env.progress = undefined;
+    }
+    const printed = takeOutput();
+    assert.match(printed, /recorder xrfmap died \(killed by SIGKILL\)/);
+    assert.doesNotMatch(printed, /scan #1 failed/);
+    const rows = (await runCommand("lsrec")) as RecorderRow[];
+    const row = rows.find((r) => r.name === "xrfmap") as RecorderRow;
+    assert.deepEqual([row.alive, row.reason], [false, "killed by SIGKILL"]);
+    assert.match(takeOutput(), /xrfmap\s+XrfMapRecorder\s+dead: killed by SIGKILL/);
+    await runCommand("ascan samx 0 1 4 0.01");
+    const r = runPython<{ status: string[]; rows: number[]; xrf: boolean[] }>(String.raw`
+import h5py, json, sys
+fs = [h5py.File(p, "r") for p in sys.argv[1:]]
+print(json.dumps({"status": [f["entry/status"][()].decode() for f in fs], "rows": [len(f["entry/measurement/samx"]) for f in fs],
+  "xrf": ["xrf" in f["entry"].keys() for f in fs]}))`, [scanFile(1), scanFile(2)]);
+    assert.deepEqual(r, { status: ["finished", "finished"], rows: [40, 5], xrf: [true, false] });
+  });
+
+test("a malformed ROI file is refused by xrfmap with its line and field; nothing starts", async () => {
+  resetBeamline();
+  const bad = join(env.paths.directory, "bad-rois.json");
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(bad, `{\n  "rois": [\n    { "name": "Fe", "energy_keV": 6.404, "width_keV": 0.3 },\n    { "name": "Ni",\n      "energy_keV": "7.5", "width_keV": 0.3 }\n  ]\n}\n`);
+  await assert.rejects(runCommand(`xrfmap ${bad}`), new RegExp(`${bad}:5: region 2, field "energy_keV": must be a number > 0`));
+  assert.equal(XrfMapRecorder.getInstances().length, 0);
+  await assert.rejects(runCommand("xrfmap"), /usage|xrfmap <rois\.json>/i);
+});

@@ -30,7 +30,7 @@ export interface MapperOptions {
 
 /** The scan number in a file name such as scan_000012_xsp3.h5, if any. */
 export function scanNumberOf(filename: string): number | undefined {
-  const base = basename(filename);
+  const base = basename(filename).replace(/\.[^.]*$/, "");
   const m = /scan_(\d+)/.exec(base) ?? /(\d+)/.exec(base);
   return m ? Number(m[1]) : undefined;
 }
