@@ -59,8 +59,8 @@ export class ScanMaps {
   paired = 0;
   refused = 0;
   readonly refusals = new Map<string, number>();
-  latest: Float64Array | undefined;
-  sum: Float64Array | undefined;
+  private latestFrame: Uint32Array | undefined;
+  private sumFrame: Float64Array | undefined;
   latestIndex = -1;
 
   constructor(public scannr: number, readonly rois: RoiSet) {
@@ -125,14 +125,11 @@ export class ScanMaps {
       }
       this.sums[r].set(index, total);
     }
-    const latest = (this.latest ??= new Float64Array(bins));
-    const sum = (this.sum ??= new Float64Array(bins));
-    latest.fill(0);
-    for (let c = 0; c < channels; c++) {
-      const base = c * bins;
-      for (let b = 0; b < bins; b++) latest[b] += counts[base + b];
-    }
-    for (let b = 0; b < bins; b++) sum[b] += latest[b];
+    // kept per channel and summed over channels only when asked (view, file): one tight loop per frame
+    const latest = (this.latestFrame ??= new Uint32Array(channels * bins));
+    const sum = (this.sumFrame ??= new Float64Array(channels * bins));
+    latest.set(counts);
+    for (let k = 0; k < sum.length; k++) sum[k] += counts[k];
     this.latestIndex = index;
     this.frames++;
   }
@@ -161,8 +158,22 @@ export class ScanMaps {
     return this.positioned - this.paired;
   }
 
+  /** Summed over channels: the last frame reduced (in arrival order). */
+  latest(): Float64Array | undefined {
+    return this.latestFrame && this.overChannels(this.latestFrame, 1);
+  }
+
+  /** Summed over channels: the mean of every frame so far. */
   average(): Float64Array | undefined {
-    return this.sum?.map((v) => v / Math.max(1, this.frames));
+    return this.sumFrame && this.overChannels(this.sumFrame, Math.max(1, this.frames));
+  }
+
+  private overChannels(a: ArrayLike<number>, divisor: number): Float64Array {
+    const [channels, bins] = this.shape as [number, number];
+    const out = new Float64Array(bins);
+    for (let c = 0; c < channels; c++) for (let b = 0; b < bins; b++) out[b] += a[c * bins + b];
+    for (let b = 0; b < bins; b++) out[b] /= divisor;
+    return out;
   }
 
   /** The per-point sums of region r, points [from, to). */

@@ -20,7 +20,7 @@ export interface MapperOptions {
   spectraAddress: string;
   /** say so when no frame has come this long after a scan started (default 3000 ms) */
   noSpectraMs?: number;
-  /** after the scan's footer, wait this long for missing frames (default 3000 ms) */
+  /** after the scan's footer, wait for missing frames until none has come for this long (default 3000 ms) */
   graceMs?: number;
   /** what the consumer prints */
   say: (text: string) => void;
@@ -108,8 +108,13 @@ export class XrfMapper {
       s.ended = msg.status;
       if (this.open === s) this.open = undefined;
       if (s.seriesEnded || (s.positioned > 0 && s.withoutFrame === 0)) this.finish(s);
-      else this.later(this.o.graceMs ?? 3000, () => this.finish(s));
+      else this.awaitFrames(s, -1);
     }
+  }
+
+  /** After the footer: finishes once no frame has come for graceMs (frames may still be queued behind the positions). */
+  private awaitFrames(s: ScanMaps, framesBefore: number): void {
+    this.later(this.o.graceMs ?? 3000, () => (s.frames + s.refused === framesBefore ? this.finish(s) : this.awaitFrames(s, s.frames + s.refused)));
   }
 
   /** The scan's maps, taking over frames that came before anyone knew their scan. */

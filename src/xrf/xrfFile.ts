@@ -55,7 +55,7 @@ export async function writeXrfFile(s: ScanMaps, dir: string): Promise<string> {
     const spectra = createGroup(entry, "spectra", "NXcollection");
     const bins = s.shape?.[1] ?? 0;
     createDataset(spectra, "average", { data: s.average() ?? new Float64Array(0), shape: [bins] });
-    createDataset(spectra, "latest", { data: s.latest ? f64(s.latest) : new Float64Array(0), shape: [bins] });
+    createDataset(spectra, "latest", { data: s.latest() ?? new Float64Array(0), shape: [bins] });
     createDataset(spectra, "energy_keV", { data: Float64Array.from({ length: bins }, (_, b) => b * s.rois.keVPerBin), shape: [bins] });
     const table = createGroup(entry, "rois", "NXcollection");
     createDataset(table, "name", { data: rois.map((r) => r.name) });

@@ -53,7 +53,7 @@ export class XrfViewServer {
       points: s.points, frames: s.frames, refused: s.refused, since: from, motors: s.motors,
       positions: Object.fromEntries(s.motors.map((m) => [m, Array.from(s.positionsOf(m, from))])),
       sums: Object.fromEntries(s.rois.rois.map((r, i) => [r.name, Array.from(s.roiSums(i, from))])),
-      latest: s.latest ? Array.from(s.latest) : [], average: s.average() ? Array.from(s.average() as Float64Array) : [],
+      latest: Array.from(s.latest() ?? []), average: Array.from(s.average() ?? []),
     };
   }
 
