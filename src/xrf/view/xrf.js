@@ -55,6 +55,7 @@ function drawMaps() {
   const n = view.points;
   const xs = fast ? view.positions[fast].slice(0, n) : Array.from({ length: n }, (_, i) => i);
   const ys = slow ? view.positions[slow].slice(0, n) : xs.map(() => 0);
+  if (!n) return;
   const g = (view.grid = grid(xs.map((v) => (v === null ? NaN : v)), ys.map((v) => (v === null ? NaN : v))));
   for (const roi of view.rois) {
     let div = document.getElementById(`map-${roi.name}`);
