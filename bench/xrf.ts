@@ -10,8 +10,8 @@
  *   node --import tsx bench/xrf.ts
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Publisher } from "zeromq";
@@ -31,6 +31,12 @@ const ROIS = { rois: [
   { name: "scatter", energy_keV: 10, width_keV: 0.4 }, { name: "total", bins: [100, 1200] },
 ] };
 
+/** User plus system CPU time of a process so far (Linux /proc; clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export async function benchXrf(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), "contrast-bench-xrf-"));
   const rois = join(dir, "rois.json");
@@ -42,7 +48,7 @@ export async function benchXrf(): Promise<Figure[]> {
   const positions = new Publisher({ linger: 2000, sendHighWaterMark: 0 });
   await spectra.bind("tcp://127.0.0.1:0");
   await positions.bind("tcp://127.0.0.1:0");
-  const consumer = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/xrf/cli.ts"), rois,
+  const consumer = spawn(process.execPath, [...(process.env.XRF_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.XRF_BENCH_PROF}`] : []), "--import", "tsx", join(ROOT, "src/xrf/cli.ts"), rois,
     `spectra=${spectra.lastEndpoint}`, `stream=${positions.lastEndpoint}`, `dir=${dir}`], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   const said = (what: RegExp) => new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -58,6 +64,7 @@ export async function benchXrf(): Promise<Figure[]> {
     await said(/live view at/);
     await new Promise((r) => setTimeout(r, 1000)); // both SUB sockets connected
     const written = said(/scan #1: (\d+) points mapped, written to/);
+    const cpuBefore = cpuSeconds(consumer.pid as number);
     const t0 = performance.now();
     await positions.send(encodeMessage({
       kind: "header", status: "started", scannr: 1, description: "bench", path: dir, startTime: Date.now() / 1000,
@@ -75,10 +82,12 @@ export async function benchXrf(): Promise<Figure[]> {
     const sent = (performance.now() - t0) / 1000;
     const mapped = Number((await written)[1]);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(consumer.pid as number) - cpuBefore;
     return [{
       name: "xrf.spectra_per_s", value: Math.round(mapped / seconds), unit: "spectra/s",
       note: `${mapped} of ${FRAMES} frames (4 x 4096 uint32) mapped to 10 regions in ${seconds.toFixed(2)} s end to end; `
-        + `publishing alone took ${sent.toFixed(2)} s; load average ${loadavg()[0].toFixed(1)}`,
+        + `publishing alone took ${sent.toFixed(2)} s; the consumer used ${cpu.toFixed(2)} s of CPU `
+        + `(${Math.round(mapped / cpu)} frames per CPU second); load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
     }];
   } finally {
     consumer.kill("SIGTERM");

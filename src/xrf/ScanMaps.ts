@@ -60,7 +60,7 @@ export class ScanMaps {
   refused = 0;
   readonly refusals = new Map<string, number>();
   private latestFrame: Uint32Array | undefined;
-  private sumFrame: Float64Array | undefined;
+  private sumSpectrum: Float64Array | undefined;
   latestIndex = -1;
 
   constructor(public scannr: number, readonly rois: RoiSet) {
@@ -125,11 +125,15 @@ export class ScanMaps {
       }
       this.sums[r].set(index, total);
     }
-    // kept per channel and summed over channels only when asked (view, file): one tight loop per frame
-    const latest = (this.latestFrame ??= new Uint32Array(channels * bins));
-    const sum = (this.sumFrame ??= new Float64Array(channels * bins));
-    latest.set(counts);
-    for (let k = 0; k < sum.length; k++) sum[k] += counts[k];
+    // the latest frame as it came (summed over channels when asked: view, file), and the running sum over channels
+    this.latestFrame = counts; // each message arrives in a buffer of its own: kept, not copied
+    const sum = (this.sumSpectrum ??= new Float64Array(bins));
+    const n = channels * bins;
+    for (let b = 0; b < bins; b++) {
+      let v = 0;
+      for (let k = b; k < n; k += bins) v += counts[k];
+      sum[b] += v;
+    }
     this.latestIndex = index;
     this.frames++;
   }
@@ -160,20 +164,16 @@ export class ScanMaps {
 
   /** Summed over channels: the last frame reduced (in arrival order). */
   latest(): Float64Array | undefined {
-    return this.latestFrame && this.overChannels(this.latestFrame, 1);
+    if (!this.latestFrame || !this.shape) return undefined;
+    const [channels, bins] = this.shape;
+    const out = new Float64Array(bins);
+    for (let c = 0; c < channels; c++) for (let b = 0; b < bins; b++) out[b] += this.latestFrame[c * bins + b];
+    return out;
   }
 
   /** Summed over channels: the mean of every frame so far. */
   average(): Float64Array | undefined {
-    return this.sumFrame && this.overChannels(this.sumFrame, Math.max(1, this.frames));
-  }
-
-  private overChannels(a: ArrayLike<number>, divisor: number): Float64Array {
-    const [channels, bins] = this.shape as [number, number];
-    const out = new Float64Array(bins);
-    for (let c = 0; c < channels; c++) for (let b = 0; b < bins; b++) out[b] += a[c * bins + b];
-    for (let b = 0; b < bins; b++) out[b] /= divisor;
-    return out;
+    return this.sumSpectrum?.map((v) => v / Math.max(1, this.frames));
   }
 
   /** The per-point sums of region r, points [from, to). */

@@ -12,6 +12,7 @@ import type { RoiSet } from "./rois.ts";
 import type { ScanMaps } from "./ScanMaps.ts";
 import { XrfMapper } from "./XrfMapper.ts";
 import { writeXrfFile } from "./xrfFile.ts";
+import { h5ready } from "../recorders/hdf5/h5lib.ts";
 import { XrfViewServer } from "./view/XrfViewServer.ts";
 
 export interface XrfConsumerOptions {
@@ -57,6 +58,7 @@ export class XrfConsumer {
     this.frames.subscribe();
     void this.receive(this.positions, (frames) => this.mapper.stream(decodeMessage(frames)));
     void this.receive(this.frames, (parts) => parts.forEach((p) => this.mapper.spectra(p)));
+    await h5ready(); // compiling HDF5's WebAssembly takes a while: now, not at the first scan's end
     if (!this.o.view) return "";
     this.view = new XrfViewServer(this.mapper, this.o.view);
     return this.view.listen();
