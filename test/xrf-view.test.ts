@@ -22,14 +22,21 @@ const rois = loadRois(join(ROOT, "examples", "xrf-rois.json"));
 const model = new SpectrumModel(SIM_SAMPLE, { channels: 4, bins: 4096, keVPerBin: 0.01 });
 const xs = [0, 0.2, 0.4, 0.6, 0.8, 1];
 
-/** Points [from, to) of `mesh samy 0 1 5 samx 0 1 5`: frame, then position. */
-function feed(m: XrfMapper, from: number, to: number): void {
+const meshPoint = (i: number): [number, number] => [xs[i % 6], xs[Math.floor(i / 6)]];
+/** A Fermat spiral of 100 points over the unit square. */
+const spiralPoint = (i: number): [number, number] => {
+  const r = 0.05 * Math.sqrt(i), a = i * 2.39996;
+  return [0.5 + r * Math.cos(a), 0.5 + r * Math.sin(a)];
+};
+
+/** Points [from, to) of scan `scannr` (default: `mesh samy 0 1 5 samx 0 1 5`): frame, then position. */
+function feed(m: XrfMapper, from: number, to: number, at = meshPoint, scannr = 9): void {
   for (let i = from; i < to; i++) {
-    const [x, y] = [xs[i % 6], xs[Math.floor(i / 6)]];
+    const [x, y] = at(i);
     m.spectra(jsonPart({ htype: "image", exptime: 0.1, frame: i, shape: [4, 4096], type: "uint32", compression: "none" }));
     m.spectra(Buffer.from(model.frame({ x, y, energy: 10 }, 0.1).buffer));
     m.spectra(pickleNumbers([0, 0, 0, 0, 0, 0, 0, 1]));
-    m.stream({ kind: "data", status: "running", scannr: 9, index: i, data: { samy: y, samx: x, dt: i } });
+    m.stream({ kind: "data", status: "running", scannr, index: i, data: { samy: y, samx: x, dt: i } });
   }
 }
 
@@ -111,6 +118,22 @@ describe("the XRF view in chromium", { skip: needsChromium() }, () => {
     });
     assert.ok(colours.red > 200 && colours.blue > 200 && colours.band > 1000, JSON.stringify(colours));
     assert.deepEqual(errors, []);
+
+    // the next scan, a Fermat spiral: scattered points binned onto a square grid of about sqrt(N) cells a side
+    mapper.spectra(jsonPart({ htype: "header", filename: "/data/scan_000010_xsp3.h5", overwritable: false }));
+    mapper.stream({ kind: "header", status: "started", scannr: 10, description: "fermatscan", path: "/data", startTime: 0, motors: ["samy", "samx"], detectors: ["xsp3"], tags: {}, snapshot: {}, npoints: 100 });
+    feed(mapper, 0, 100, spiralPoint, 10);
+    mapper.spectra(jsonPart({ htype: "series_end" }));
+    mapper.stream({ kind: "footer", status: "finished", scannr: 10, endTime: 0, snapshot: {} });
+    await page.waitForFunction(() => {
+      const v = (window as unknown as { xrfview?: View }).xrfview;
+      return v?.scannr === 10 && v.points === 100 && v.status === "finished";
+    }, undefined, { timeout: 20_000 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const spiral = await view(page);
+    assert.deepEqual(spiral.grid && [spiral.grid.nx, spiral.grid.ny, spiral.grid.mesh], [10, 10, false]);
+    const ni10 = await image("Ni");
+    assert.ok(mean(ni10, (_r, c) => c < 4) > 150 && mean(ni10, (_r, c) => c >= 6) < 50, `Ni over the spiral ${JSON.stringify(ni10)}`);
     await page.close();
   });
 });

@@ -87,3 +87,17 @@ test("the spectra: element peaks at their energies (10 eV per bin), scatter at t
   const expected = model.expectation({ x: 0.2, y: 0.2, energy: 10 }, 0.01)[640];
   assert.ok(Math.abs(mean - expected) < 4 * Math.sqrt(expected / frames.length) + 0.05, `${mean} vs ${expected}`);
 });
+
+test("hardware-triggered, xsp3 takes hwTrigN frames per start into its own file", { skip: needsH5py(), timeout: 60_000 }, async () => {
+  for (const d of Xspress3Simulator.getInstances()) d.dispose();
+  await Promise.all(Recorder.getInstances().map((r) => r.stop()));
+  const { samx, samy } = resetBeamline();
+  const xsp3 = new Xspress3Simulator({ name: "xsp3", address: "tcp://127.0.0.1:0", spot: () => ({ x: samx.now(), y: samy.now(), energy: 10 }) });
+  xsp3.hwTrig = true;
+  xsp3.hwTrigN = 3;
+  await runCommand("ascan samx 0 1 2 0.01");
+  const shape = runPython<number[]>(`import h5py, json, sys; print(json.dumps(list(h5py.File(sys.argv[1], "r")["entry/instrument/xspress3/data"].shape)))`,
+    [join(env.paths.directory, "scan_000001_xsp3.h5")]);
+  assert.deepEqual(shape, [9, 4, 4096]);
+  assert.equal(xsp3.published, 9);
+});
