@@ -165,6 +165,9 @@ export class XrfMapper {
       return;
     }
     if (m.htype === "header") {
+      // frames that never found their scan (they came after it was written) must not slip into this one
+      if (this.unclaimed?.frames) this.o.say(`${this.unclaimed.frames} frames of no known scan dropped`);
+      this.unclaimed = undefined;
       const n = scanNumberOf(m.filename);
       let s: ScanMaps;
       if (n !== undefined) s = this.claim(n);
