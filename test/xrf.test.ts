@@ -210,3 +210,21 @@ test("a malformed ROI file is refused by xrfmap with its line and field; nothing
   assert.equal(XrfMapRecorder.getInstances().length, 0);
   await assert.rejects(runCommand("xrfmap"), /usage|xrfmap <rois\.json>/i);
 });
+
+test("contrast-xrfmap refuses a bad ROI file with its line and field, and bad arguments with its usage", async () => {
+  resetBeamline();
+  const bad = join(env.paths.directory, "rois.json");
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(bad, `[\n  { "name": "Fe", "bins": [5, 1] }\n]\n`);
+  const run = (args: string[]) => new Promise<{ code: number | null; err: string }>((resolve) => {
+    const p = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/xrf/cli.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (b: Buffer) => void (err += b.toString()));
+    p.on("exit", (code) => resolve({ code, err }));
+  });
+  const a = await run([bad]);
+  assert.deepEqual([a.code, a.err.trim()], [1, `contrast-xrfmap: ${bad}:2: region 1, field "bins": must be [first, last], whole numbers, 0 <= first <= last`]);
+  const b = await run([ROIS, "spectrum=tcp://x:1"]);
+  assert.equal(b.code, 2);
+  assert.match(b.err, /unknown: spectrum\nusage: contrast-xrfmap <rois\.json>/);
+});
