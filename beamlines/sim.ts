@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import {
   env, DummyMotor, DummyDetector, Dummy1dDetector, Dummy2dDetector, DummyDictDetector,
-  DummyWritingDetector, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
+  DummyWritingDetector, Xspress3Simulator, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
   Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS,
 } from "../src/index.ts";
 
@@ -15,7 +15,7 @@ import {
 const samx = new DummyMotor({ name: "samx", velocity: 20 });
 const samy = new DummyMotor({ name: "samy", velocity: 20, dialLimits: [-5, 5] });
 new DummyMotor({ name: "gap", userLevel: 4 });
-new DummyMotor({ name: "energy", velocity: 5, dialPosition: 10, dialLimits: [5, 30], precision: 4 });
+const energy = new DummyMotor({ name: "energy", velocity: 5, dialPosition: 10, dialLimits: [5, 30], precision: 4 });
 const s1l = new DummyMotor({ name: "s1l", velocity: 2, dialPosition: -0.5, dialLimits: [-5, 5] });
 const s1r = new DummyMotor({ name: "s1r", velocity: 2, dialPosition: 0.5, dialLimits: [-5, 5] });
 slitPair(s1l, s1r, { gap: "s1gap", offset: "s1off" });
@@ -27,6 +27,11 @@ new Dummy1dDetector({ name: "spec", signal: spot });
 new DummyDictDetector({ name: "counter" });
 new Dummy2dDetector({ name: "cam", signal: spot, shape: [128, 128] });
 new DummyWritingDetector({ name: "eiger", active: false });
+// a fluorescence detector streaming like MAX IV's Xspress3 ($CONTRAST_XSP3, else tcp://127.0.0.1:9999); see docs/xrf.md
+new Xspress3Simulator({
+  name: "xsp3", active: false, address: process.env.CONTRAST_XSP3 || undefined,
+  spot: () => ({ x: samx.now(), y: samy.now(), energy: energy.now() }),
+});
 new PseudoDetector({ name: "norm", expression: "det / counter.monitor" });
 
 // environment

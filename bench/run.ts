@@ -9,6 +9,7 @@ const groups: Record<string, () => Promise<Group>> = {
   tango: async () => (await import("./tango.ts")).benchTango,
   recorders: async () => (await import("./recorders.ts")).benchRecorders,
   remote: async () => (await import("./remote.ts")).benchRemote,
+  xrf: async () => (await import("./xrf.ts")).benchXrf,
 };
 
 const only = process.argv.slice(2);

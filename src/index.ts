@@ -7,6 +7,7 @@ export * from "./motors/index.ts";
 export * from "./detectors/index.ts";
 export * from "./scans/index.ts";
 export * from "./recorders/index.ts";
+export * from "./xrf/index.ts";
 export { AbortError } from "./util/abort.ts";
 export * from "./tango/index.ts";
 export * from "./remote/index.ts";

@@ -5,3 +5,4 @@ export { DummyWritingDetector } from "./DummyWritingDetector.ts";
 export { PseudoDetector } from "./PseudoDetector.ts";
 export { DetectorGroup } from "./DetectorGroup.ts";
 import "./macros.ts";
+export * from "./xspress3/index.ts";

@@ -1,5 +1,6 @@
 import { Gadget } from "../gadget.ts";
 import type { ScanMessage } from "./messages.ts";
+import type { Link } from "../data/values.ts";
 
 /**
  * Where scan data go. The scan loop talks to every active recorder through
@@ -28,6 +29,13 @@ export abstract class Recorder extends Gadget {
 
   /** One line for `lsrec`. */
   describe(): string { return ""; }
+
+  /**
+   * Files this recorder (or a process it runs) will write for the scan, by
+   * name: the header carries them and the HDF5 recorder links each as
+   * `entry/<name>`, so the scan file stays the single entry point.
+   */
+  scanLinks(_scannr: number, _dir: string): Record<string, Link> { return {}; }
 }
 
 /** Keeps every message in memory: for tests and for scripts that want the data back. */

@@ -1,4 +1,4 @@
-import type { Value, ValueDict } from "../data/values.ts";
+import type { Link, Value, ValueDict } from "../data/values.ts";
 import type { ScanStats } from "../scans/stats.ts";
 
 /** Sent once when a scan starts. */
@@ -21,6 +21,8 @@ export interface ScanHeader {
   snapshot: ValueDict;
   /** total number of points if known */
   npoints: number | null;
+  /** files other processes write for this scan, linked from the scan file as entry/<name> (Recorder.scanLinks) */
+  links?: Record<string, Link>;
 }
 
 /** Sent once per point: motor positions, detector readings and dt. */

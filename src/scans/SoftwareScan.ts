@@ -82,6 +82,8 @@ export abstract class SoftwareScan implements MacroInstance {
         detectors: detectors.map((d) => d.name), tags: this.tags(),
         snapshot: await env.snapshot.capture(), npoints: positions.length,
       };
+      const links = Object.assign({}, ...recorders.map((r) => r.scanLinks(this.scannr, dir))) as ScanHeader["links"];
+      if (Object.keys(links ?? {}).length) header.links = links;
       await Promise.all(recorders.map(async (r) => {
         await r.send(header);
         told.push(r);

@@ -16,6 +16,7 @@
  *     measurement/<name>    NXcollection, one entry per key of the points (see columns.ts)
  *     plot/                 NXdata: soft links to the first motor and first scalar detector
  *     stats/<det>/          peak statistics (see writeStats), written with the footer
+ *     <name>                external links the header announces (ScanHeader.links, e.g. xrf)
  *
  * Crash safety — readers need NEITHER SWMR mode NOR `h5clear` after a crash.
  * Tested (test/hdf5-writer.test.ts): a writer at 100 points/s (scalars,
@@ -114,6 +115,7 @@ export class Hdf5ScanWriter {
       writeDict(createGroup(snapshots, "pre_scan", "NXcollection"), header.snapshot, dir);
       writeOriginalDict(createGroup(entry, "snapshot", "NXcollection"), header.snapshot, dir);
       createGroup(entry, "measurement", "NXcollection");
+      for (const [k, link] of Object.entries(header.links ?? {})) writeValue(entry, h5name(k), link, dir);
       const writer = new Hdf5ScanWriter(file, fileName, header, opts.flushIntervalMs ?? 1000, opts.gzip ?? []);
       writer.flush();
       return writer;
