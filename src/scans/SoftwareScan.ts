@@ -9,6 +9,9 @@ import type { Value, ValueDict } from "../data/values.ts";
 import type { Kwargs, MacroContext, MacroInstance } from "../macros/registry.ts";
 import { AbortError, abortable, throwIfAborted } from "../util/abort.ts";
 import { ScanTable } from "./table.ts";
+import { NO_SPACE_CHECK, refuseIfNoRoom } from "./spaceCheck.ts";
+
+const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export interface ScanResult {
   scannr: number;
@@ -61,6 +64,10 @@ export abstract class SoftwareScan implements MacroInstance {
     const dir = await env.paths.getDirectory();
     this.scannr = env.takeScanId(dir);
     await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
+    if (!this.kwargs[NO_SPACE_CHECK]) {
+      await refuseIfNoRoom(dir, positions.length, detectors, this.motors.length)
+        .catch(async (e: unknown) => { await group.finish(); throw e; });
+    }
 
     let status: ScanStatus = "failed";
     let error: unknown;
@@ -128,7 +135,7 @@ export abstract class SoftwareScan implements MacroInstance {
     }
     problems.push(...(await s.group.finish()));
     if (this.returnToStart) await this.goBack(problems, s.signal);
-    const message = s.error instanceof Error ? s.error.message : s.error === undefined ? undefined : String(s.error);
+    let message = s.error === undefined ? undefined : text(s.error);
     if (s.told.length) {
       const footer: ScanFooter = {
         kind: "footer", status: s.status, scannr: this.scannr, endTime: Date.now() / 1000,
@@ -136,8 +143,17 @@ export abstract class SoftwareScan implements MacroInstance {
         ...(s.status === "failed" && message ? { error: message } : {}),
       };
       const acks = await Promise.allSettled(s.told.map((r) => r.send(footer)));
-      acks.forEach((r, j) => r.status === "rejected" && problems.push(`${s.told[j].name}: footer not stored: ${String(r.reason)}`));
+      const lost = acks.flatMap((r, j) => {
+        const name = s.told[j].name;
+        return r.status === "rejected" ? [`${name}: footer not stored: ${text(r.reason).replace(`${name}: `, "")}`] : [];
+      });
+      // "finished" means the data are safe
+      if (lost.length && s.status === "finished") {
+        s.status = "failed";
+        s.error = new Error(lost.join("; "));
+      } else problems.push(...lost);
     }
+    message = s.error === undefined ? undefined : text(s.error);
     await Promise.resolve(env.hooks.afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
     for (const p of problems) env.print(chalk.red(`  ${p}`));
     const colour = s.status === "finished" ? chalk.green : s.status === "interrupted" ? chalk.yellow : chalk.red;
