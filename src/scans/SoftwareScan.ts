@@ -81,7 +81,7 @@ export abstract class SoftwareScan implements MacroInstance {
         snapshot: await env.snapshot.capture(), npoints: positions.length,
       };
       await Promise.all(recorders.map(async (r) => {
-        await r.send(header);
+        await r.send(header, signal);
         told.push(r);
       }));
       await env.hooks.beforeScan?.(this);
@@ -92,7 +92,7 @@ export abstract class SoftwareScan implements MacroInstance {
       error = e;
       status = e instanceof AbortError || signal.aborted ? "interrupted" : "failed";
     }
-    return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal });
+    return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal, stop: signal });
   }
 
   private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
@@ -126,7 +126,8 @@ export abstract class SoftwareScan implements MacroInstance {
     }
   }
 
-  private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal }): Promise<ScanResult> {
+  /** `signal`: the second Ctrl-C (skips the return move); `stop`: the first (recorders stop waiting for one that does not answer) */
+  private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal; stop: AbortSignal }): Promise<ScanResult> {
     const problems: string[] = [];
     if (s.status !== "finished") {
       problems.push(...(await s.group.stop()));
@@ -142,7 +143,7 @@ export abstract class SoftwareScan implements MacroInstance {
         snapshot: await env.snapshot.capture().catch((): ValueDict => ({})),
         ...(s.status === "failed" && message ? { error: message } : {}),
       };
-      const acks = await Promise.allSettled(s.told.map((r) => r.send(footer)));
+      const acks = await Promise.allSettled(s.told.map((r) => r.send(footer, s.stop)));
       const lost = acks.flatMap((r, j) => {
         const name = s.told[j].name;
         return r.status === "rejected" ? [`${name}: footer not stored: ${text(r.reason).replace(`${name}: `, "")}`] : [];
@@ -181,7 +182,9 @@ export abstract class SoftwareScan implements MacroInstance {
     if (busy.length) throw new Error(`scan not started: ${busy.join(", ")} busy`);
     const dead = recorders.filter((r) => !r.isAlive() && !r.continueOnDeath);
     if (dead.length) {
-      throw new Error(`scan not started: recorder ${dead.map((r) => `${r.name} is not running (${r.deathReason() ?? "stopped"})`).join(", ")}; restart it or deactivate it`);
+      const why = (r: Recorder) => r.deathReason() ?? "stopped";
+      const each = dead.map((r) => (why(r).startsWith("not answering") ? `${r.name} is ${why(r)}` : `${r.name} is not running (${why(r)})`));
+      throw new Error(`scan not started: recorder ${each.join(", ")}; restart it (startrec ${dead.map((r) => r.name).join(" ")}) or deactivate it`);
     }
   }
 

@@ -35,7 +35,7 @@
  *
  * All h5wasm calls are synchronous and block the event loop while they run.
  */
-import { existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import h5wasm from "h5wasm/node";
 import type { File, Group } from "h5wasm/node";
@@ -154,6 +154,8 @@ export class Hdf5ScanWriter {
       const snapshots = createGroup(entry, "snapshots", "NXcollection");
       writeDict(createGroup(snapshots, "pre_scan", "NXcollection"), header.snapshot, dir);
       createGroup(entry, "measurement", "NXcollection");
+      // left by a writer that was killed
+      for (const f of readdirSync(dir)) if (/^\.\d{6,}\.h5\.spare$/.test(f)) rmSync(path.join(dir, f), { force: true });
       writeFileSync(spareFile(fileName), Buffer.alloc(Math.min(reserve, SPARE_BYTES)));
       const writer = new Hdf5ScanWriter(file, fileName, header, opts.flushIntervalMs ?? 1000, opts.gzip ?? [], reserve);
       writer.flush();

@@ -10,7 +10,7 @@ import type { ScanFooter, ScanPoint } from "../messages.ts";
 import { unpackPoint } from "./blobs.ts";
 import { SpoolReader } from "./Spool.ts";
 import { loadDependenciesAsTheyAre } from "./plainDependencies.ts";
-import { ACK_EVERY, ACK_INTERVAL_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
+import { ACK_EVERY, ACK_INTERVAL_MS, BEAT_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
 import { CannotOpen, type OpenRecorder, type RecorderChild } from "./RecorderChild.ts";
 
 const [, , , name = "recorder", kind = ""] = process.argv;
@@ -199,6 +199,7 @@ class RecorderLoop {
 const loop = new RecorderLoop();
 process.on("message", (m: ToChild) => loop.onMessage(m));
 process.on("disconnect", () => loop.onDisconnect());
+setInterval(() => send({ type: "beat" }), BEAT_MS).unref();
 // Ctrl-C and a hang-up of the shell's terminal reach the whole process group: they are the shell's
 // to handle (it stops us, or we see it go)
 process.on("SIGINT", () => {});
