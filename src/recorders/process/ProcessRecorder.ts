@@ -249,6 +249,8 @@ export abstract class ProcessRecorder extends Recorder {
         `waiting for ${this.name} to store scan #${msg.scannr} (${proc.points} points to go)`)), 1000);
       try {
         await this.answer(proc, proc.request(msg), "the footer", signal).catch((e: unknown) => this.fail(e));
+        // a point it could not store, heard of only now: the file says failed, so must the scan
+        if (proc.pointError !== undefined && msg.status === "finished") throw new Error(`${this.name}: ${proc.pointError}`);
       } finally {
         clearTimeout(slow);
       }
