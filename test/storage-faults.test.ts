@@ -7,10 +7,10 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, type Run } from "./helpers/cli.ts";
+import { ROOT, contrast, scriptDir, type Run } from "./helpers/cli.ts";
 import { TmuxShell } from "./helpers/tmux.ts";
 import { PY_PLAIN_VALUES, needsH5py, runPython } from "./helpers/system.ts";
 
@@ -147,6 +147,23 @@ test("the data directory deleted during a scan fails the scan at the next flush,
   } finally {
     rmSync(data, { recursive: true, force: true });
   }
+});
+
+test("a footer the recorder could not store makes the scan failed, not finished, and contrast -c exit 1", async (t) => {
+  const dir = scriptDir(t);
+  const data = mkdtempSync(join(tmpdir(), "contrast-footer-"));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  // the data directory goes while the last point is taken: only closing the file can notice
+  writeFileSync(join(dir, "setup.ts"), `
+import { rmSync } from "node:fs";
+import ${JSON.stringify(join(ROOT, "beamlines", "sim.ts"))};
+import { env } from ${JSON.stringify(join(ROOT, "src", "index.ts"))};
+env.hooks.whileAcquiring = (scan) => { if (scan.pointsDone === 2) rmSync(${JSON.stringify(data)}, { recursive: true, force: true }); };
+`);
+  const r = await contrast([join(dir, "setup.ts"), "-c", "loopscan 3 0.01"], { ...STREAM, CONTRAST_DATA_DIR: data });
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.match(r.out, /scan #1 failed: h5rec: .*000001\.h5 was deleted during the scan/, r.out + r.err);
+  assert.doesNotMatch(r.out, /finished/);
 });
 
 test("a stopped recorder: the scan says so within seconds, one Ctrl-C gives up and says what may be lost, lsrec and the next scan say it does not answer, startrec brings a new one", { skip: needsH5py() }, async () => {
