@@ -12,14 +12,14 @@ export const NO_SPACE_CHECK = "nospacecheck";
 const mb = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB`
   : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
 
-/** Free bytes on the file system that holds `dir` (or would, once created). */
+/** Free bytes on the file system that holds `dir` (or would, once created); Infinity when it cannot say. */
 async function freeBytes(dir: string): Promise<number> {
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     try {
       const s = await statfs(d);
       return s.bavail * s.bsize;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || d === path.dirname(d)) throw e;
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || d === path.dirname(d)) return Infinity;
     }
   }
 }

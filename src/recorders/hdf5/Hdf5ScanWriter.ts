@@ -78,10 +78,14 @@ const SPARE_BYTES = 4e6;
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
-/** Bytes an unprivileged writer may still use on the file system of `dir`. */
-export function freeBytes(dir: string): number {
-  const s = statfsSync(dir);
-  return s.bavail * s.bsize;
+/** Bytes an unprivileged writer may still use on the file system of `dir` (Infinity when it cannot say). */
+function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Infinity; // a deleted directory is found by checkFileThere()
+  }
 }
 
 /** `<dir>/<scannr as 6 digits>.h5` */
