@@ -82,6 +82,17 @@ function fillDisk(file: string): void {
   }
 }
 
+/** Runs lsrec every half second until its answer matches. */
+async function lsrecUntil(sh: TmuxShell, pattern: RegExp): Promise<string> {
+  for (let i = 0; ; i++) {
+    const out = await sh.run("lsrec");
+    const last = out.slice(out.lastIndexOf("contrast> lsrec"));
+    if (pattern.test(last)) return last;
+    if (i > 60) throw new Error(`lsrec never matched ${pattern}:\n${last}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 test("a full disk: the scan that cannot fit is refused with the estimate; with nospacecheck=1 it fails before the disk is full, and the file keeps every point, status failed", { skip: needsH5py() || mountRefused }, async (t) => {
   const disk = smallDisk(t);
   assert.ok(disk, "mount failed after the probe worked");
@@ -169,15 +180,12 @@ env.hooks.whileAcquiring = (scan) => { if (scan.pointsDone === 2) rmSync(${JSON.
 test("a stopped recorder: the scan says so within seconds, one Ctrl-C gives up and says what may be lost, lsrec and the next scan say it does not answer, startrec brings a new one", { skip: needsH5py() }, async () => {
   const sh = TmuxShell.start({ env: STREAM });
   let pid = 0;
+  let idle = 0;
   try {
     await sh.waitFor(/\[\d+\] contrast> /);
     // the recorders start in the background
-    for (let i = 0; i < 100 && !pid; i++) {
-      const rec = await sh.run("lsrec");
-      pid = Number(/h5rec\s+Hdf5Recorder\s+alive, pid (\d+)/.exec(rec.slice(rec.lastIndexOf("lsrec")))?.[1] ?? 0);
-      if (!pid) await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(pid > 0, sh.screen());
+    const rec = await lsrecUntil(sh, /h5rec\s+Hdf5Recorder\s+alive, pid \d+/);
+    pid = Number(/h5rec\s+Hdf5Recorder\s+alive, pid (\d+)/.exec(rec)?.[1]);
     const before = sh.prompts();
     sh.type("loopscan 100000 0.01");
     await sh.waitFor(/^ +20 /m, "point 20");
@@ -204,8 +212,19 @@ test("a stopped recorder: the scan says so within seconds, one Ctrl-C gives up a
     const s = summary(join(sh.dataDir, "000002.h5"));
     assert.equal(s.status, "finished");
     assert.deepEqual(new Set(Object.values(s.lengths)), new Set([3]));
+
+    // stopped between scans: the next scan is refused, not left hanging; once it runs again, scans work
+    idle = newPid;
+    process.kill(idle, "SIGSTOP");
+    await lsrecUntil(sh, /h5rec\s+Hdf5Recorder\s+not answering for/);
+    const idleRefused = await sh.run("loopscan 2 0.01");
+    assert.match(idleRefused.slice(idleRefused.lastIndexOf("loopscan 2 0.01")), /scan not started: recorder h5rec is not answering/);
+    process.kill(idle, "SIGCONT");
+    await lsrecUntil(sh, /h5rec\s+Hdf5Recorder\s+alive/);
+    const again = await sh.run("loopscan 2 0.01");
+    assert.match(again, /scan #3 finished \(2 points\)/);
   } finally {
-    try { process.kill(pid, "SIGCONT"); } catch { /* gone */ }
+    for (const p of [pid, idle]) try { process.kill(p, "SIGCONT"); } catch { /* gone */ }
     sh.kill();
   }
 });
