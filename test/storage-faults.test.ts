@@ -187,7 +187,7 @@ test("a stopped recorder: the scan says so within seconds, one Ctrl-C gives up a
     const rec = await lsrecUntil(sh, /h5rec\s+Hdf5Recorder\s+alive, pid \d+/);
     pid = Number(/h5rec\s+Hdf5Recorder\s+alive, pid (\d+)/.exec(rec)?.[1]);
     const before = sh.prompts();
-    sh.type("loopscan 100000 0.01");
+    sh.type("loopscan 100000 0.01 nospacecheck=1");
     await sh.waitFor(/^ +20 /m, "point 20");
     process.kill(pid, "SIGSTOP");
     await sh.waitFor(/recorder h5rec has not answered for [45] s \(\d+ points not yet stored\): its process \(pid \d+\) is stopped or its disk hangs; Ctrl-C gives up waiting for it/);

@@ -165,7 +165,7 @@ export class Hdf5ScanWriter {
       writer.flush();
       return writer;
     } catch (e) {
-      file.close();
+      try { file.close(); } catch { /* the first error is the one to tell */ }
       rmSync(spareFile(fileName), { force: true });
       throw e;
     }
