@@ -33,6 +33,13 @@
  * flushes (it has room for far more than a second of appends), a kill right
  * then could leave metadata that disagrees with the superblock.
  *
+ * A full disk: the writer refuses to open a file, and fails a point, when
+ * less than `reserveBytes` would be left free (statfs at every flush, and
+ * sooner when what it wrote since may have used up the room), so that the
+ * footer and the close always have room; a spare file (SPARE_BYTES) is given
+ * back at close for when another writer filled the disk in between. A
+ * file whose name is gone (its directory deleted) fails at the next flush.
+ *
  * All h5wasm calls are synchronous and block the event loop while they run.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
