@@ -293,8 +293,10 @@ export abstract class ProcessRecorder extends Recorder {
     if (this.stopping) return this.stopping;
     const proc = this.proc;
     if (this.state !== "running" || !proc) return;
+    const stalled = this.stalledFor();
+    if (stalled) env.print(chalk.yellow(`recorder ${this.name} has not answered for ${stalled} s: killing it; what it had not stored is lost`));
     this.state = "stopping";
-    this.stopping = proc.stop(this.stopTimeoutMs).then((reason) => {
+    this.stopping = proc.stop(stalled ? 0 : this.stopTimeoutMs).then((reason) => {
       this.state = "stopped";
       this.stopping = undefined;
       if (reason !== "exited with code 0") {
