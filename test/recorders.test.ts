@@ -193,7 +193,7 @@ test("a taken stream port is a clear error from start(), and the socket holding 
     assert.match(starting, /stream\s+StreamRecorder\s+starting\s/);
     assert.doesNotMatch(starting, /dead|start it with/);
     await again;
-    assert.match(text, /start it with: await stream\.start\(\)/);
+    assert.match(text, /start it with: startrec stream/);
     // the other publisher still publishes
     const sub = new StreamListener(address);
     const beat = setInterval(() => void other.send(encodeMessage({ kind: "heartbeat", status: "heartbeat", time: 1 })).catch(() => {}), 50);

@@ -52,6 +52,15 @@ export abstract class Detector extends Gadget {
   /** The scan is over: close files, release resources. */
   async finish(): Promise<void> {}
 
+  /**
+   * Bytes one frame of data takes on disk (in the scan file, or in the
+   * detector's own files), known once prepared: scans refuse to start when
+   * their points cannot fit in the data directory's free space.
+   */
+  bytesPerFrame(): number {
+    return 8;
+  }
+
   /** One line for `lsdet`. */
   describe(): string {
     return "";

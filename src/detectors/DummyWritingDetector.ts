@@ -49,6 +49,10 @@ export class DummyWritingDetector extends SimulatedDetector {
     void this.done().then(() => this.writeFrame());
   }
 
+  override bytesPerFrame(): number {
+    return 2 * this.shape[0] * this.shape[1];
+  }
+
   private writeFrame(): void {
     if (!this.dataset || !this.file) return;
     const [h, w] = this.shape;

@@ -49,6 +49,10 @@ export class Dummy1dDetector extends SimulatedDetector {
     return out;
   }
 
+  override bytesPerFrame(): number {
+    return 8 * this.channels;
+  }
+
   override describe(): string {
     return `spectrum, ${this.channels} channels`;
   }
@@ -117,6 +121,10 @@ export class Dummy2dDetector extends SimulatedDetector {
   async stopLive(): Promise<void> {
     if (this.liveTimer) clearInterval(this.liveTimer);
     this.liveTimer = null;
+  }
+
+  override bytesPerFrame(): number {
+    return 2 * this.shape[0] * this.shape[1];
   }
 
   override describe(): string {

@@ -16,7 +16,8 @@ export abstract class Recorder extends Gadget {
   /** when it dies, scans go on without it (with a warning) instead of failing or being refused */
   continueOnDeath = false;
 
-  abstract send(msg: ScanMessage): Promise<void>;
+  /** `signal`: the user's Ctrl-C, for a recorder that may give up waiting for a header or footer to be stored */
+  abstract send(msg: ScanMessage, signal?: AbortSignal): Promise<void>;
 
   /** false once the recorder has died; `deathReason` then says why. */
   abstract isAlive(): boolean;

@@ -5,7 +5,8 @@ import { Motor } from "../motors/Motor.ts";
 import { defineMacro, UsageError, type Arg, type Kwargs } from "../macros/registry.ts";
 import { arity, asInt, asString, show } from "../macros/args.ts";
 import { Recorder } from "./Recorder.ts";
-import { ProcessRecorder } from "./process/ProcessRecorder.ts";
+import { Gadget } from "../gadget.ts";
+import { NOT_ANSWERING, ProcessRecorder } from "./process/ProcessRecorder.ts";
 import { LivePlotRecorder } from "./liveplot/LivePlotRecorder.ts";
 
 export interface RecorderRow {
@@ -33,8 +34,8 @@ defineMacro("lsrec", `
     lsrec
     Lists the recorders, with * before the active ones: kind, alive (and its
     process id) or dead (and why), points not yet stored (backlog), and what
-    each writes: file, stream address or live plot URL. A dead one restarts
-    with \`await <name>.start()\`.`,
+    each writes: file, stream address or live plot URL. One that is dead,
+    stopped or not answering restarts with \`startrec <name>\`.`,
   (args) => {
     arity(args, 0);
     const rows: RecorderRow[] = Recorder.getInstances().sort((a, b) => a.name.localeCompare(b.name)).map((r) => ({
@@ -43,19 +44,49 @@ defineMacro("lsrec", `
       ...(r instanceof ProcessRecorder ? { backlog: r.backlog(), ...(r.pid ? { pid: r.pid } : {}) } : {}),
       writes: r.describe(),
     }));
-    const dead = (r: RecorderRow) => !r.alive && !NOT_DEAD.has(r.reason ?? "");
-    const state = (r: RecorderRow) => (r.alive ? `alive${r.pid ? `, pid ${r.pid}` : ""}` : dead(r) ? `dead: ${r.reason}` : r.reason ?? "");
+    const stalled = (r: RecorderRow) => r.reason?.startsWith(NOT_ANSWERING) === true;
+    const dead = (r: RecorderRow) => !r.alive && !NOT_DEAD.has(r.reason ?? "") && !stalled(r);
+    const state = (r: RecorderRow) => (r.alive ? `alive${r.pid ? `, pid ${r.pid}` : ""}` : dead(r) ? `dead: ${r.reason}`
+      : stalled(r) ? (r.reason ?? "").split(":")[0] : r.reason ?? "");
     const w = (f: (r: RecorderRow) => string, min: number) => Math.max(min, ...rows.map((r) => f(r).length)) + 2;
     const [wn, wk, ws, wb] = [w((r) => r.name, 4), w((r) => r.kind, 4), w(state, 5), w((r) => backlogText(r.backlog), 7)];
     const lines = [chalk.bold("  " + "name".padEnd(wn) + "kind".padEnd(wk) + "state".padEnd(ws) + "backlog".padEnd(wb) + "writes")];
     for (const r of rows) {
       const s = state(r).padEnd(ws);
-      lines.push(`${r.active ? "* " : "  "}${r.name.padEnd(wn)}${r.kind.padEnd(wk)}${dead(r) ? chalk.red(s) : s}${backlogText(r.backlog).padEnd(wb)}${r.writes}`);
+      lines.push(`${r.active ? "* " : "  "}${r.name.padEnd(wn)}${r.kind.padEnd(wk)}${dead(r) || stalled(r) ? chalk.red(s) : s}${backlogText(r.backlog).padEnd(wb)}${r.writes}`);
     }
     const startable = (r: RecorderRow) => dead(r) || r.reason === "stopped" || r.reason === "not started";
-    for (const r of rows) if (startable(r) && r.backlog) lines.push(chalk.dim(`${r.name} is ${state(r)}; start it with: await ${r.name}.start()`));
+    for (const r of rows) {
+      if (stalled(r)) lines.push(chalk.dim(`${r.name} is ${r.reason}; wait, or kill it and start a new one with: startrec ${r.name}`));
+      else if (startable(r) && r.backlog) lines.push(chalk.dim(`${r.name} is ${state(r)}; start it with: startrec ${r.name}`));
+    }
     env.print(lines.join("\n"));
     return rows;
+  });
+
+defineMacro("startrec", `
+    startrec <recorder> [<recorder> ...]
+    Starts the recorders named again (a new process each): one that died, was
+    stopped, or does not answer. One that does not answer is killed first;
+    what it had not yet stored is lost (its files keep what it wrote before).
+    One that runs is left alone.`,
+  async (args) => {
+    arity(args, 1, Infinity);
+    const recorders = args.map((a) => {
+      const r = Gadget.byName(asString(a, "recorder"));
+      if (!(r instanceof ProcessRecorder)) throw new UsageError(`${show(a)} is not a recorder that runs in a process of its own (see lsrec)`);
+      return r;
+    });
+    for (const r of recorders) {
+      if (r.isAlive()) {
+        env.print(`${r.name} is running (pid ${r.pid})`);
+        continue;
+      }
+      const { points } = r.backlog();
+      if (r.stalledFor()) env.print(chalk.yellow(`killing ${r.name} (pid ${r.pid}, ${r.deathReason()}): the ${points} points it had not stored are lost; ${r.describe()} keeps what it wrote before`));
+      await r.restart();
+      env.print(chalk.green(`${r.name} started (pid ${r.pid})`));
+    }
   });
 
 /** y: a detector, or "detector/key" into a dict reading. */

@@ -11,6 +11,9 @@ import { AbortError, abortable, throwIfAborted } from "../util/abort.ts";
 import { ScanTable } from "./table.ts";
 import { PeakCollector } from "./stats.ts";
 import { estimateScan, estimateSummary, learnOverhead, type ScanEstimate } from "./estimate.ts";
+import { NO_SPACE_CHECK, refuseIfNoRoom } from "./spaceCheck.ts";
+
+const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export interface ScanResult {
   scannr: number;
@@ -70,6 +73,10 @@ export abstract class SoftwareScan implements MacroInstance {
     const dir = await env.paths.getDirectory();
     this.scannr = env.takeScanId(dir);
     await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
+    if (!this.kwargs[NO_SPACE_CHECK]) {
+      await refuseIfNoRoom(dir, positions.length, detectors, this.motors.length)
+        .catch(async (e: unknown) => { await group.finish(); throw e; });
+    }
 
     let status: ScanStatus = "failed";
     let error: unknown;
@@ -85,7 +92,7 @@ export abstract class SoftwareScan implements MacroInstance {
       const links = Object.assign({}, ...recorders.map((r) => r.scanLinks(this.scannr, dir))) as ScanHeader["links"];
       if (Object.keys(links ?? {}).length) header.links = links;
       await Promise.all(recorders.map(async (r) => {
-        await r.send(header);
+        await r.send(header, signal);
         told.push(r);
       }));
       await env.hooks.beforeScan?.(this);
@@ -96,7 +103,7 @@ export abstract class SoftwareScan implements MacroInstance {
       error = e;
       status = e instanceof AbortError || signal.aborted ? "interrupted" : "failed";
     }
-    return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal, description });
+    return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal, stop: signal, description });
   }
 
   private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
@@ -132,7 +139,8 @@ export abstract class SoftwareScan implements MacroInstance {
     }
   }
 
-  private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal; description: string }): Promise<ScanResult> {
+  /** `signal`: the second Ctrl-C (skips the return move); `stop`: the first (recorders stop waiting for one that does not answer) */
+  private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal; stop: AbortSignal; description: string }): Promise<ScanResult> {
     const problems: string[] = [];
     if (s.status !== "finished") {
       problems.push(...(await s.group.stop()));
@@ -142,16 +150,25 @@ export abstract class SoftwareScan implements MacroInstance {
     problems.push(...(await s.group.finish()));
     if (this.returnToStart) await this.goBack(problems, s.signal);
     const peaks = this.peaks.finish(this.scannr, s.description);
-    const message = s.error instanceof Error ? s.error.message : s.error === undefined ? undefined : String(s.error);
+    let message = s.error === undefined ? undefined : text(s.error);
     if (s.told.length) {
       const footer: ScanFooter = {
         kind: "footer", status: s.status, scannr: this.scannr, endTime: Date.now() / 1000,
         snapshot: await env.snapshot.capture().catch((): ValueDict => ({})), stats: peaks.last.stats,
         ...(s.status === "failed" && message ? { error: message } : {}),
       };
-      const acks = await Promise.allSettled(s.told.map((r) => r.send(footer)));
-      acks.forEach((r, j) => r.status === "rejected" && problems.push(`${s.told[j].name}: footer not stored: ${String(r.reason)}`));
+      const acks = await Promise.allSettled(s.told.map((r) => r.send(footer, s.stop)));
+      const lost = acks.flatMap((r, j) => {
+        const name = s.told[j].name;
+        return r.status === "rejected" ? [`${name}: footer not stored: ${text(r.reason).replace(`${name}: `, "")}`] : [];
+      });
+      // "finished" means the data are safe
+      if (lost.length && s.status === "finished") {
+        s.status = "failed";
+        s.error = new Error(lost.join("; "));
+      } else problems.push(...lost);
     }
+    message = s.error === undefined ? undefined : text(s.error);
     await Promise.resolve(env.hooks.afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
     for (const p of problems) env.print(chalk.red(`  ${p}`));
     const colour = s.status === "finished" ? chalk.green : s.status === "interrupted" ? chalk.yellow : chalk.red;
@@ -182,7 +199,9 @@ export abstract class SoftwareScan implements MacroInstance {
     if (busy.length) throw new Error(`scan not started: ${busy.join(", ")} busy`);
     const dead = recorders.filter((r) => !r.isAlive() && !r.continueOnDeath);
     if (dead.length) {
-      throw new Error(`scan not started: recorder ${dead.map((r) => `${r.name} is not running (${r.deathReason() ?? "stopped"})`).join(", ")}; restart it or deactivate it`);
+      const why = (r: Recorder) => r.deathReason() ?? "stopped";
+      const each = dead.map((r) => (why(r).startsWith("not answering") ? `${r.name} is ${why(r)}` : `${r.name} is not running (${why(r)})`));
+      throw new Error(`scan not started: recorder ${each.join(", ")}; restart it (startrec ${dead.map((r) => r.name).join(" ")}) or deactivate it`);
     }
   }
 

@@ -6,6 +6,8 @@ export interface Hdf5RecorderOptions extends ProcessRecorderOptions {
   gzip?: string[];
   /** flush at least this often while points arrive (default 500 ms) */
   flushIntervalMs?: number;
+  /** a scan fails once its file system has less than this free (default 16 MB, room to close the file) */
+  reserveBytes?: number;
 }
 
 /**
@@ -19,7 +21,8 @@ export class Hdf5Recorder extends ProcessRecorder {
       module: siblingModule("./hdf5Child.ts", import.meta.url),
       // half a second: the file then holds every point the shell printed a second ago, even if
       // this process runs a little behind the shell
-      options: { gzip: opts.gzip ?? [], flushIntervalMs: opts.flushIntervalMs ?? 500 },
+      options: { gzip: opts.gzip ?? [], flushIntervalMs: opts.flushIntervalMs ?? 500,
+        ...(opts.reserveBytes !== undefined ? { reserveBytes: opts.reserveBytes } : {}) },
     });
   }
 }

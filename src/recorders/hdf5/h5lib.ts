@@ -15,9 +15,32 @@ import type { TypedArray } from "../../data/values.ts";
 export type H5Module = Awaited<typeof h5wasm.ready>;
 
 let mod: H5Module | undefined;
-/** Loads the wasm HDF5 library once. */
+/**
+ * Loads the wasm HDF5 library once. HDF5's errors then throw (see h5error)
+ * instead of printing a stack of 30 lines to stderr and going on: h5wasm
+ * ignores, for one, a failed write of the chunk cache when it closes a
+ * dataset, so a full disk went unnoticed.
+ */
 export async function h5ready(): Promise<H5Module> {
-  return (mod ??= await h5wasm.ready);
+  if (!mod) {
+    mod = await h5wasm.ready;
+    mod.activate_throwing_error_handler();
+  }
+  return mod;
+}
+
+/**
+ * One line for an error HDF5 threw: its stack of `#NNN: file line N in
+ * function(): what` entries boiled down to the system's reason (e.g. "No
+ * space left on device") or else the innermost entry's words.
+ */
+export function h5error(e: unknown): string {
+  const s = e instanceof Error ? e.message : String(e);
+  if (!s.includes("HDF5-DIAG")) return s;
+  const sys = /error message = '([^']*)'/.exec(s);
+  if (sys) return sys[1];
+  const entries = [...s.matchAll(/#\d+: .*? in [\w]+\(\): (.*)/g)].map((m) => m[1].trim());
+  return entries.length ? `HDF5: ${entries[entries.length - 1]}` : s.split("\n")[0];
 }
 function M(): H5Module {
   if (!mod) throw new Error("h5wasm is not loaded yet: await h5ready() first");

@@ -1,8 +1,18 @@
 /** The HDF5 recorder's process: one Hdf5ScanWriter per scan. */
+import path from "node:path";
 import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
 import type { RecorderChild } from "../process/RecorderChild.ts";
-import { Hdf5ScanWriter, type Hdf5WriterOptions } from "./Hdf5ScanWriter.ts";
-import { h5ready } from "./h5lib.ts";
+import { Hdf5ScanWriter, scanFilePath, type Hdf5WriterOptions } from "./Hdf5ScanWriter.ts";
+import { h5error, h5ready } from "./h5lib.ts";
+
+/**
+ * A system or HDF5 error ("ENOSPC: no space left on device, write") as one
+ * line with the action and the file in front; our own messages pass as they are.
+ */
+function explained(e: unknown, action: string): Error {
+  const raw = e instanceof Error && ("code" in e || e.message.includes("HDF5-DIAG"));
+  return raw ? new Error(`${action}: ${h5error(e)}`) : e instanceof Error ? e : new Error(String(e));
+}
 
 class Hdf5Files implements RecorderChild {
   private writer: Hdf5ScanWriter | undefined;
@@ -16,11 +26,19 @@ class Hdf5Files implements RecorderChild {
   }
 
   async header(h: ScanHeader): Promise<void> {
-    this.writer = await Hdf5ScanWriter.open(h, this.options);
+    try {
+      this.writer = await Hdf5ScanWriter.open(h, this.options);
+    } catch (e) {
+      throw explained(e, `creating ${scanFilePath(path.resolve(h.path), h.scannr)}`);
+    }
   }
 
   point(p: ScanPoint): void {
-    this.writer?.write(p);
+    try {
+      this.writer?.write(p);
+    } catch (e) {
+      throw explained(e, `writing point ${p.index} to ${this.writer?.fileName}`);
+    }
   }
 
   footer(f: ScanFooter): void {
@@ -28,7 +46,12 @@ class Hdf5Files implements RecorderChild {
     this.writer = undefined;
     if (!w) return;
     this.last = `${w.fileName} (${f.status}, ${w.points} points)`;
-    w.close(f);
+    try {
+      w.close(f);
+    } catch (e) {
+      this.last = `${w.fileName} (footer not stored, ${w.points} points)`;
+      throw explained(e, `closing ${w.fileName}`);
+    }
   }
 
   close(): void {}

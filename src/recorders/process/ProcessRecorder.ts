@@ -39,6 +39,10 @@ export interface ChildSpec {
 
 type State = "not started" | "starting" | "running" | "stopping" | "stopped" | "dead";
 
+/** A child silent this long (it beats every second) is reported as not answering. */
+export const STALL_MS = 4000;
+export const NOT_ANSWERING = "not answering";
+
 const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -58,6 +62,8 @@ export abstract class ProcessRecorder extends Recorder {
   /** printed once per scan */
   private saidWaiting = false;
   private saidDead = false;
+  private saidStalled = false;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(opts: ProcessRecorderOptions, private readonly spec: ChildSpec) {
     super(opts);
@@ -83,13 +89,65 @@ export abstract class ProcessRecorder extends Recorder {
     return { points: this.proc?.points ?? 0, bytes: this.proc?.bytes ?? 0 };
   }
 
+  /** Whole seconds the running child has been silent, once that is over STALL_MS; else 0. */
+  stalledFor(): number {
+    const ms = this.state === "running" ? this.proc?.silentFor() ?? 0 : 0;
+    return ms > STALL_MS ? Math.floor(ms / 1000) : 0;
+  }
+
   isAlive(): boolean {
-    return this.state === "running";
+    return this.state === "running" && !this.stalledFor();
   }
 
   override deathReason(): string | undefined {
     if (this.state === "dead") return this.reason;
+    const stalled = this.stalledFor();
+    if (stalled) return `${NOT_ANSWERING} for ${stalled} s: its process (pid ${this.pid}) is stopped or its disk hangs`;
     return this.state === "running" ? undefined : this.state;
+  }
+
+  /** Says so when the child stops answering while the shell waits for it, and when it answers again. */
+  private watch(proc: RecorderProcess): void {
+    clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => {
+      if (proc !== this.proc || proc.exited) return clearInterval(this.watchdog);
+      const stalled = this.stalledFor();
+      if (stalled && proc.waiting && !this.saidStalled) {
+        this.saidStalled = true;
+        env.print(chalk.yellow(`recorder ${this.name} has not answered for ${stalled} s (${proc.points} points not yet stored): `
+          + `its process (pid ${this.pid}) is stopped or its disk hangs; Ctrl-C gives up waiting for it`));
+      } else if (!stalled && this.saidStalled) {
+        this.saidStalled = false;
+        env.print(chalk.green(`recorder ${this.name} answers again`));
+      }
+    }, 250).unref();
+  }
+
+  /**
+   * Waits for the child's answer, unless the user has pressed Ctrl-C (`signal`)
+   * while it does not answer: then gives up, saying what may be lost.
+   */
+  private async answer(proc: RecorderProcess, reply: Promise<void>, what: string, signal?: AbortSignal): Promise<void> {
+    reply.catch(() => {}); // an answer that comes after we gave up
+    if (!signal) return reply;
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<never>((_, reject) => {
+      const check = () => {
+        const stalled = this.stalledFor();
+        if (!signal.aborted || !stalled) return;
+        clearInterval(timer);
+        reject(new Error(`recorder ${this.name} gave up waiting: no answer for ${stalled} s; ${what} and up to ${proc.points} points `
+          + `not yet stored may be lost (its files keep what it wrote before it stopped answering)`));
+      };
+      timer = setInterval(check, 250);
+      signal.addEventListener("abort", check, { once: true });
+      check();
+    });
+    try {
+      await Promise.race([reply, giveUp]);
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** One line from the child: what it writes and where. */
@@ -104,6 +162,18 @@ export abstract class ProcessRecorder extends Recorder {
     if (this.state === "running") return;
     this.starting = this.launch().finally(() => (this.starting = undefined));
     return this.starting;
+  }
+
+  /** Starts the child again after it died or was stopped; one that does not answer is killed first. */
+  async restart(): Promise<void> {
+    const proc = this.proc;
+    if (this.state === "running" && proc && this.stalledFor()) {
+      this.state = "stopping"; // an end we asked for: no death message
+      proc.child.kill("SIGKILL");
+      await proc.ended;
+      this.state = "stopped";
+    }
+    await this.start();
   }
 
   override async started(): Promise<void> {
@@ -129,6 +199,8 @@ export abstract class ProcessRecorder extends Recorder {
     this.state = "running";
     this.reason = undefined;
     this.saidDead = false;
+    this.saidStalled = false;
+    this.watch(proc);
     void proc.ended.then((reason) => this.ended(proc, reason));
   }
 
@@ -145,7 +217,7 @@ export abstract class ProcessRecorder extends Recorder {
     this.deathMessage = `recorder ${this.name} died (${reason})`
       + (tail ? `; the last lines of its stderr:\n${tail.replace(/^/gm, "    ")}` : "");
     env.print(chalk.red(this.deathMessage));
-    env.print(chalk.dim(`  restart it with: await ${this.name}.start()`));
+    env.print(chalk.dim(`  restart it with: startrec ${this.name}`));
     proc.settleAll(this.continueOnDeath ? null : new Error(this.deathMessage));
     if (this.continueOnDeath) this.goingOnWithout();
   }
@@ -162,7 +234,7 @@ export abstract class ProcessRecorder extends Recorder {
     throw new Error(this.state === "dead" ? this.deathMessage : `recorder ${this.name} is not running (${this.deathReason()})`);
   }
 
-  async send(msg: ScanMessage): Promise<void> {
+  async send(msg: ScanMessage, signal?: AbortSignal): Promise<void> {
     const proc = this.proc;
     // gone, but the exit not yet handled: wait for it, so that no point is lost unseen
     if (proc?.exited) await proc.ended;
@@ -171,12 +243,14 @@ export abstract class ProcessRecorder extends Recorder {
     if (msg.kind === "header") {
       this.saidWaiting = false;
       proc.pointError = undefined;
-      await proc.request(msg).catch((e: unknown) => this.fail(e));
+      await this.answer(proc, proc.request(msg), "the scan's header", signal).catch((e: unknown) => this.fail(e));
     } else if (msg.kind === "footer") {
       const slow = setTimeout(() => env.print(chalk.dim(
         `waiting for ${this.name} to store scan #${msg.scannr} (${proc.points} points to go)`)), 1000);
       try {
-        await proc.request(msg).catch((e: unknown) => this.fail(e));
+        await this.answer(proc, proc.request(msg), "the footer", signal).catch((e: unknown) => this.fail(e));
+        // a point it could not store, heard of only now: the file says failed, so must the scan
+        if (proc.pointError !== undefined && msg.status === "finished") throw new Error(`${this.name}: ${proc.pointError}`);
       } finally {
         clearTimeout(slow);
       }
@@ -219,8 +293,10 @@ export abstract class ProcessRecorder extends Recorder {
     if (this.stopping) return this.stopping;
     const proc = this.proc;
     if (this.state !== "running" || !proc) return;
+    const stalled = this.stalledFor();
+    if (stalled) env.print(chalk.yellow(`recorder ${this.name} has not answered for ${stalled} s: killing it; what it had not stored is lost`));
     this.state = "stopping";
-    this.stopping = proc.stop(this.stopTimeoutMs).then((reason) => {
+    this.stopping = proc.stop(stalled ? 0 : this.stopTimeoutMs).then((reason) => {
       this.state = "stopped";
       this.stopping = undefined;
       if (reason !== "exited with code 0") {

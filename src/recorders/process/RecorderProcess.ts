@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
 import { packPoint, type PackedPoint } from "./blobs.ts";
 import { Spool, spoolBytes } from "./Spool.ts";
-import type { Envelope, ToChild, ToParent } from "./protocol.ts";
+import { BEAT_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
 import { StderrTail } from "./StderrTail.ts";
 import { COMPILED, siblingModule } from "../../util/layout.ts";
 
@@ -68,6 +68,10 @@ export class RecorderProcess {
   /** why the child could not store a point of the current scan */
   pointError: string | undefined;
   exited = false;
+  /** when the child was last heard from (performance.now()) */
+  private lastHeard = performance.now();
+  private lastTick = performance.now();
+  private readonly watch: NodeJS.Timeout;
 
   private readonly spool: Spool;
   private seq = 0;
@@ -94,10 +98,20 @@ export class RecorderProcess {
     new StderrTail(this.child.stdout as Socket, 0, (line) => o.onOutput?.(line, "stdout"));
     // a message sent just as the child dies fails here; 'exit' says what happened
     this.child.on("error", () => {});
-    this.child.on("message", (m: ToParent) => this.onMessage(m));
+    this.child.on("message", (m: ToParent) => {
+      this.lastHeard = performance.now();
+      this.onMessage(m);
+    });
+    // our own event loop held up (a long synchronous call) is no silence of the child's
+    this.watch = setInterval(() => {
+      const now = performance.now();
+      if (now - this.lastTick > 2 * BEAT_MS) this.lastHeard = Math.max(this.lastHeard, now - BEAT_MS);
+      this.lastTick = now;
+    }, BEAT_MS / 4).unref();
     this.ended = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exited = true;
+        clearInterval(this.watch);
         const reason = exitReason(code, signal);
         this.spool.close();
         // 'close' comes once stderr is drained; don't wait forever for it
@@ -137,6 +151,16 @@ export class RecorderProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Milliseconds since the child last said anything (it beats every BEAT_MS). */
+  silentFor(): number {
+    return this.exited ? 0 : Math.max(0, performance.now() - this.lastHeard);
+  }
+
+  /** Has work been sent that the child has not yet acknowledged? */
+  get waiting(): boolean {
+    return this.points > 0 || this.replies.size > 0;
   }
 
   private tail(): string {

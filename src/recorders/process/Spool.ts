@@ -33,7 +33,7 @@ export class Spool {
   private linked = true;
   private closed = false;
 
-  constructor(name: string, readonly capacity: number) {
+  constructor(private readonly name: string, readonly capacity: number) {
     const dir = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
     this.path = join(dir, `contrast-${name}-${process.pid}-${randomBytes(4).toString("hex")}.spool`);
     this.fd = openSync(this.path, "wx+", 0o600);
@@ -59,12 +59,17 @@ export class Spool {
     const start = this.place(spoolBytes(arrays));
     if (start === null) throw new Error("spool: no room (the caller should have waited)");
     let at = start;
-    arrays.forEach((a, i) => {
-      const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      for (let done = 0; done < bytes.byteLength;) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, at + done);
-      refs[i].offset = at;
-      at += align(a.byteLength);
-    });
+    try {
+      arrays.forEach((a, i) => {
+        const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+        for (let done = 0; done < bytes.byteLength;) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, at + done);
+        refs[i].offset = at;
+        at += align(a.byteLength);
+      });
+    } catch (e) {
+      // ENOSPC when /dev/shm is full
+      throw new Error(`${this.name}: passing a point's arrays through ${this.path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.used.push({ seq, offset: start, end: at });
     this.tail = at;
   }

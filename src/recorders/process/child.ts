@@ -10,7 +10,7 @@ import type { ScanFooter, ScanPoint } from "../messages.ts";
 import { unpackPoint } from "./blobs.ts";
 import { SpoolReader } from "./Spool.ts";
 import { loadDependenciesAsTheyAre } from "./plainDependencies.ts";
-import { ACK_EVERY, ACK_INTERVAL_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
+import { ACK_EVERY, ACK_INTERVAL_MS, BEAT_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
 import { CannotOpen, type OpenRecorder, type RecorderChild } from "./RecorderChild.ts";
 
 const [, , , name = "recorder", kind = ""] = process.argv;
@@ -38,8 +38,8 @@ class RecorderLoop {
   private working = false;
   /** scan number of a header without its footer yet */
   private openScan: number | null = null;
-  /** a point of the open scan failed: its other points are skipped */
-  private scanFailed = false;
+  /** why a point of the open scan failed: its other points are skipped, and its footer says failed */
+  private scanError: string | undefined;
   private done = 0;
   private ackSent = 0;
   private lastAck = 0;
@@ -117,22 +117,24 @@ class RecorderLoop {
       if (blobs?.length) msg = unpackPoint(msg as ScanPoint, blobs, (ref) => (this.spool as SpoolReader).read(ref));
       if (msg.kind === "header") {
         if (this.openScan !== null) await this.closeScan(`no footer came before scan #${msg.scannr} started`);
-        this.scanFailed = false;
+        this.scanError = undefined;
         await rec.header(msg);
         this.openScan = msg.scannr;
       } else if (msg.kind === "data") {
         // a refused header or an earlier failed point: the shell already knows
-        if (this.openScan === msg.scannr && !this.scanFailed) {
+        if (this.openScan === msg.scannr && this.scanError === undefined) {
           try {
             await rec.point(msg);
           } catch (e) {
-            this.scanFailed = true;
+            this.scanError = text(e);
             throw e;
           }
         }
       } else if (this.openScan === msg.scannr) {
         this.openScan = null;
-        await rec.footer(msg);
+        // the shell may not have heard of the failed point before it ended the scan
+        const failed = this.scanError !== undefined && msg.status === "finished";
+        await rec.footer(failed ? { ...msg, status: "failed", error: this.scanError } : msg);
       }
     } catch (e) {
       send({ type: "error", seq, error: text(e) });
@@ -199,6 +201,7 @@ class RecorderLoop {
 const loop = new RecorderLoop();
 process.on("message", (m: ToChild) => loop.onMessage(m));
 process.on("disconnect", () => loop.onDisconnect());
+setInterval(() => send({ type: "beat" }), BEAT_MS).unref();
 // Ctrl-C and a hang-up of the shell's terminal reach the whole process group: they are the shell's
 // to handle (it stops us, or we see it go)
 process.on("SIGINT", () => {});

@@ -31,7 +31,11 @@ export type ToParent =
   /** message seq could not be handled (sent before the ack that covers it) */
   | { type: "error"; seq: number; error: string }
   /** a new one-line description for lsrec */
-  | { type: "status"; status: string };
+  | { type: "status"; status: string }
+  /** sent every BEAT_MS, busy or not: silence means the process is stopped or stuck (a hung disk) */
+  | { type: "beat" };
+
+export const BEAT_MS = 1000;
 
 /** The child acknowledges at least this often while it has unacknowledged work... */
 export const ACK_INTERVAL_MS = 20;
