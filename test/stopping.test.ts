@@ -140,6 +140,15 @@ test("five Ctrl-C during a scan, and more at the idle prompt, never close the sh
   assert.equal(await s.waitForExit(), 0);
 });
 
+test("one macro at a time: one started from a script while another runs is refused, one typed at the prompt waits its turn", async (t) => {
+  const s = await shell(t);
+  s.type(`setTimeout(() => runCommand("dscan samx -1 1 30 0.1"), 0); setTimeout(() => runCommand("mv samx 3").catch((e) => env.print(e.message)), 1000); undefined`);
+  await s.waitFor(/'mv samx 3' not started: 'dscan samx -1 1 30 0\.1' is running \(one macro at a time\)/, "the refusal");
+  const screen = since(await s.run("wm samx"), "wm samx");
+  assert.match(screen, /waiting for 'dscan samx -1 1 30 0\.1' to finish/);
+  assert.match(screen, /scan #1 finished \(31 points\)[\s\S]*^samx\s+0\.000\s/m, "wm ran after the scan, which returned samx to 0; mv never ran");
+});
+
 test("SIGTERM stops a -c scan like Ctrl-C: footer interrupted, files closed, exit status 143", { skip: needsH5py() }, async () => {
   const data = tempDir();
   const child = spawn(process.execPath, ["bin/contrast.js", "beamlines/sim.ts", "-c", "umv samx 0.3", "-c", "dscan samx -1 1 100 0.1", "-c", "mv samx 3"], {
