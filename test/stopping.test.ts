@@ -136,6 +136,11 @@ test("five Ctrl-C during a scan, and more at the idle prompt, never close the sh
   await s.waitFor((x) => (x.match(/\(Ctrl-D or exit leaves the shell\)/g)?.length ?? 0) >= 2, "the hint");
   assert.equal(s.exitStatus(), null, "still running");
   assert.match(since(await s.run("40+2"), "40+2"), /^42$/m);
+  // an unfinished statement: Ctrl-C drops it, as Node does
+  s.type("{");
+  await s.waitFor(/^\.\.\. $/m, "the continuation prompt");
+  s.keys("C-c");
+  assert.match(since(await s.run("6*8"), "6*8"), /^48$/m);
   s.type("exit");
   assert.equal(await s.waitForExit(), 0);
 });

@@ -114,7 +114,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
     // called with the error only, the REPL prints nothing and leaves `_` alone
     const finished = callback as (err: Error | null) => void;
     addGadgets(context);
-    if (/^\s*(exit|quit)\s*$/.test(code)) return internals.close();
+    if (code.trim() === "exit") return internals.close();
     if (isMacroCall(code)) {
       void runner.runMacro(code.trim()).then(() => {
         status.clear();
