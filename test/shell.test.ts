@@ -136,6 +136,7 @@ test("Ctrl-C at an idle prompt clears the line and never exits; Ctrl-D or exit d
   s.keys("C-c");
   await s.waitFor(/\(Ctrl-D or exit leaves the shell\)/);
   s.keys("C-c");
+  await s.waitFor((x) => (x.match(/\(Ctrl-D or exit leaves the shell\)/g)?.length ?? 0) === 2, "the hint again");
   assert.match(since(await s.run("1+1"), "1+1"), /^2$/m);
   assert.equal(s.exitStatus(), null);
   s.type("exit");
