@@ -64,7 +64,7 @@ export class InputGate extends Readable {
     this.source.on("error", () => {}); // the closing REPL may still switch raw mode off on a dead terminal
   }
 
-  /** Ctrl-C while a line runs: what was typed ahead goes with it, as in SPEC's shell. Returns how many lines. */
+  /** Ctrl-C while a line runs: what was typed ahead (meant for after what was stopped) goes with it. Returns how many lines. */
   dropTypedAhead(): number {
     const lines = this.pending.split(/\r\n?|\n/).filter((l) => l.trim()).length;
     this.pending = "";
