@@ -158,6 +158,22 @@ test("one macro at a time: one started from a script while another runs is refus
   assert.match(screen, /scan #1 finished \(31 points\)[\s\S]*^samx\s+0\.000\s/m, "wm ran after the scan, which returned samx to 0; mv never ran");
 });
 
+test("a macro that does not respond: the third Ctrl-C gives the prompt back, and no other macro starts beside it", async (t) => {
+  const s = await shell(t);
+  await s.run(`defineMacro("hang", "hang: never ends", () => new Promise(() => {}))`);
+  s.type("hang");
+  await s.waitFor((x) => x.trimEnd().endsWith("hang"), "the line taken");
+  const before = s.prompts();
+  for (let i = 0; i < 3; i++) s.keys("C-c");
+  assert.match(since(await s.waitForPrompt(before), "hang"), /stopped waiting for the macro; it may still be running/);
+  const waiting = s.prompts();
+  s.type("mv samx 1");
+  await s.waitFor(/waiting for 'hang' to finish \(Ctrl-C stops waiting\)/);
+  s.keys("C-c");
+  assert.match(since(await s.waitForPrompt(waiting), "mv samx 1"), /^interrupted$/m);
+  assert.match(since(await s.run("await samx.position()"), "samx.position"), /^0$/m, "mv never ran; JavaScript still does");
+});
+
 test("SIGTERM stops a -c scan like Ctrl-C: footer interrupted, files closed, exit status 143", { skip: needsH5py() }, async () => {
   const data = tempDir();
   const child = spawn(process.execPath, ["bin/contrast.js", "beamlines/sim.ts", "-c", "umv samx 0.3", "-c", "dscan samx -1 1 100 0.1", "-c", "mv samx 3"], {

@@ -38,6 +38,8 @@ export interface Signals {
 interface Running {
   line: string;
   job: Job;
+  /** the user stopped waiting for it (a third Ctrl-C); it still runs */
+  abandoned: boolean;
   ended: Promise<void>;
   end: () => void;
 }
@@ -60,7 +62,7 @@ export function runAsJob<T>(job: Job, fn: () => T): T {
 }
 
 /** The macro that runs and the job it belongs to, if one runs. */
-export function runningMacro(): { line: string; job: Job; ended: Promise<void> } | null {
+export function runningMacro(): Readonly<Pick<Running, "line" | "job" | "abandoned" | "ended">> | null {
   return running;
 }
 
@@ -69,13 +71,16 @@ export async function macroIdle(): Promise<void> {
   while (running) await running.ended;
 }
 
-/** The user gave up waiting for the macro that runs: it no longer counts as running (it may still be). */
+/**
+ * The user gave up waiting for the macro that runs (it does not respond):
+ * the line that started it goes on, but the macro counts as running until it
+ * ends, so that no other starts beside it. Returns its line (null if there
+ * was nothing left to give up on).
+ */
 export function abandonRunningMacro(): string | null {
-  const r = running;
-  if (!r) return null;
-  running = null;
-  r.end();
-  return r.line;
+  if (!running || running.abandoned) return null;
+  running.abandoned = true;
+  return running.line;
 }
 
 function merged(own: AbortSignal | undefined, job: AbortSignal): AbortSignal {
@@ -95,7 +100,7 @@ export async function runExclusively<T>(line: string, own: Partial<Signals>, run
   if (job.stop.signal.aborted) throw new AbortError();
   let end = () => {};
   const ended = new Promise<void>((resolve) => (end = resolve));
-  const me: Running = { line, job, ended, end };
+  const me: Running = { line, job, abandoned: false, ended, end };
   running = me;
   try {
     return await insideMacro.run(me, () => run(signals));

@@ -2,6 +2,7 @@ import chalk from "chalk";
 import { env } from "../environment/env.ts";
 import { isMacroLine, runCommand } from "../macros/run.ts";
 import { Job, abandonRunningMacro, runAsJob, runningMacro } from "../macros/control.ts";
+import { abortable } from "../util/abort.ts";
 import { errorText } from "./errors.ts";
 
 /** One line being run, and what Ctrl-C does to it. */
@@ -51,9 +52,12 @@ export class LineRunner {
     });
     gaveUp.catch(() => {});
     try {
+      const stopped = abortable(gaveUp, run.job.stop.signal);
+      stopped.catch(() => {});
       for (let other = runningMacro(); other; other = runningMacro()) {
-        env.print(chalk.dim(`waiting for '${other.line}' to finish (Ctrl-C stops it)`));
-        await Promise.race([other.ended, gaveUp]);
+        const how = other.abandoned ? "Ctrl-C stops waiting" : "Ctrl-C stops it";
+        env.print(chalk.dim(`waiting for '${other.line}' to finish (${how})`));
+        await Promise.race([other.ended, stopped]);
       }
       const command = runAsJob(run.job, () => runCommand(line));
       command.catch(() => {}); // once given up on, its end is nobody's business
@@ -77,7 +81,7 @@ export class LineRunner {
       const done = async (err: unknown, result?: unknown) => {
         if (settled) return;
         settled = true;
-        for (let m = runningMacro(); m && m.job === run.job; m = runningMacro()) await m.ended;
+        for (let m = runningMacro(); m && m.job === run.job && !m.abandoned; m = runningMacro()) await m.ended;
         this.end(run);
         resolve({ err, result });
       };
@@ -106,15 +110,17 @@ export class LineRunner {
     if (!run) return false;
     const macro = runningMacro();
     const n = run.job.interrupt();
-    if (macro && macro.job !== run.job) macro.job.interrupt();
-    if (!macro) return run.kind === "macro";
+    if (macro && macro.job !== run.job && !macro.abandoned) macro.job.interrupt();
+    if (!macro || (macro.abandoned && macro.job !== run.job)) return run.kind === "macro";
     if (n === 1) env.print(chalk.yellow("^C stopping (Ctrl-C again to skip the clean-up)"));
     else if (n === 2) env.print(chalk.yellow("^C skipping the clean-up"));
     else {
       const line = abandonRunningMacro();
-      if (line !== null) env.print(chalk.yellow(`^C stopped waiting for '${line}'; it may still be running`));
-      if (!run.abandon) return false;
-      run.abandon();
+      if (run.abandon) run.abandon();
+      else {
+        if (line !== null) env.print(chalk.yellow(`^C stopped waiting for '${line}'; it may still be running`));
+        return false;
+      }
     }
     return true;
   }
