@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// contrast [SETUP] [-c LINE ...]: the shell, from its build in dist/ (rebuilt here when a source changed)
+// contrast [SETUP] [PROCEDURE] [-c LINE ...]: the shell, from its build in dist/ (rebuilt here when a source changed)
 import { ensureBuilt } from "./build.js";
 
 // stack traces name the .ts files and lines that a user edits

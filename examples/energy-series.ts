@@ -1,8 +1,9 @@
 /**
  * The paper's Fig. 2c: a procedure is a plain script that calls runCommand.
- * Run it on the simulated beamline:
- *   node bin/contrast.js examples/energy-series.ts
+ * Run it on the simulated beamline, exiting with its status (0 done, 1 failed, 130 Ctrl-C):
+ *   node bin/contrast.js beamlines/sim.ts examples/energy-series.ts
  * or from the shell: await import("./examples/energy-series.ts")
+ * Ctrl-C stops the macro that runs and the procedure with it.
  */
 import "../beamlines/sim.ts";
 import "./spiral.ts";

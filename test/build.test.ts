@@ -74,7 +74,7 @@ test("an edited source file is rebuilt at the next start; a broken one is report
 
   const cli = join(root, "src", "shell", "cli.ts");
   const source = readFileSync(cli, "utf8");
-  edit(cli, source.replace("usage: contrast [SETUP] [-c LINE ...]\\nRuns", "usage: contrast [SETUP] [-c LINE ...]\\nEdited. Runs"));
+  edit(cli, source.replace("\\nRuns the beamline setup script", "\\nEdited. Runs the beamline setup script"));
   const second = await runCopy(root, ["--help"]);
   assert.equal(second.code, 0, second.err);
   assert.match(second.out, /Edited\. Runs/);

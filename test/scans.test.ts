@@ -204,6 +204,15 @@ test("inactive detectors are left out; a pseudo detector is computed from the ot
   assert.ok(Math.abs((p.ratio as number) - 0.1) < 1e-9);
 });
 
+test("a pseudo detector over an array reading uses that reading", async () => {
+  new PseudoDetector({ name: "total", expression: "sum(spec) / 2" });
+  await runCommand("ascan samx 0 1 1 0.1");
+  const p = points()[0].data;
+  const spec = Array.from(p.spec as ArrayLike<number>);
+  assert.ok(spec.length > 0);
+  assert.ok(Math.abs((p.total as number) - spec.reduce((a, b) => a + b, 0) / 2) < 1e-6);
+});
+
 test("a pseudo detector with a bad expression fails before the scan starts", async () => {
   new PseudoDetector({ name: "bad", expression: "det / (" });
   await assert.rejects(runCommand("ascan samx 0 1 1 0"), /bad: bad expression/);

@@ -128,14 +128,18 @@ test("history survives a restart, and Ctrl-D exits with code 0", async (t) => {
   assert.equal(await second.waitForExit(), 0);
 });
 
-test("Ctrl-C twice at an idle prompt exits", async (t) => {
+test("Ctrl-C at an idle prompt clears the line and never exits; Ctrl-D or exit does", async (t) => {
   const s = await shell(t);
   s.type("1+", false);
   s.keys("C-c");
   await s.waitFor(/contrast> 1\+\n\[1\] contrast> $/m, "the line cleared");
   s.keys("C-c");
-  await s.waitFor(/To exit, press Ctrl\+C again/);
+  await s.waitFor(/\(Ctrl-D or exit leaves the shell\)/);
   s.keys("C-c");
+  await s.waitFor((x) => (x.match(/\(Ctrl-D or exit leaves the shell\)/g)?.length ?? 0) === 2, "the hint again");
+  assert.match(since(await s.run("1+1"), "1+1"), /^2$/m);
+  assert.equal(s.exitStatus(), null);
+  s.type("exit");
   assert.equal(await s.waitForExit(), 0);
 });
 

@@ -15,6 +15,8 @@ type Compiled = (scope: Record<string, unknown>) => unknown;
 export class PseudoDetector extends Detector {
   readonly expression: string;
   private compiled: Compiled | null = null;
+  /** the names the expression mentions: only those readings are converted for mathjs (an image is a million numbers) */
+  private inputs = new Set<string>();
 
   constructor(opts: PseudoDetectorOptions) {
     super(opts);
@@ -54,7 +56,9 @@ export class PseudoDetector extends Detector {
       const mathjs = await import("mathjs");
       let code: { evaluate(scope: Record<string, unknown>): unknown };
       try {
-        code = mathjs.compile(this.expression);
+        const tree = mathjs.parse(this.expression);
+        this.inputs = new Set(tree.filter((n) => n.type === "SymbolNode").map((n) => (n as unknown as { name: string }).name));
+        code = tree.compile();
       } catch (e) {
         throw new Error(`${this.name}: bad expression '${this.expression}': ${e instanceof Error ? e.message : e}`);
       }
@@ -66,7 +70,7 @@ export class PseudoDetector extends Detector {
   async compute(readings: Record<string, Value>): Promise<number> {
     const compiled = await this.compile();
     const scope: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(readings)) scope[k] = toMath(v);
+    for (const name of this.inputs) if (name in readings) scope[name] = toMath(readings[name]);
     let out: unknown;
     try {
       out = compiled(scope);

@@ -1,6 +1,7 @@
 import { env } from "../environment/env.ts";
 import { macros, UsageError, type Macro } from "./registry.ts";
 import { parseArgs, tokenize } from "./parse.ts";
+import { runExclusively } from "./control.ts";
 
 /** A macro line that could not run as typed; `usage` holds the macro's usage text when known. */
 export class MacroLineError extends Error {
@@ -42,6 +43,8 @@ export function lookupMacro(name: string): Macro {
  * Runs one macro line as if typed at the prompt and resolves with the
  * macro's result (also kept in `env.lastMacroResult`). Bad arguments reject
  * with a MacroLineError carrying the usage, before anything has been done.
+ * It runs under the Ctrl-C of whatever started it (control.ts) and is
+ * refused while another macro runs.
  */
 export async function runCommand(line: string, opts: { signal?: AbortSignal; cleanupSignal?: AbortSignal } = {}): Promise<unknown> {
   const parsed = macroName(line);
@@ -55,9 +58,9 @@ export async function runCommand(line: string, opts: { signal?: AbortSignal; cle
     const msg = e instanceof Error ? e.message : String(e);
     throw new MacroLineError(`${m.name}: ${msg}`, m.usage);
   }
-  const signal = opts.signal ?? new AbortController().signal;
+  const text = line.trim().replace(/^%/, "");
   try {
-    const result = await instance.run({ line: line.trim().replace(/^%/, ""), signal, cleanupSignal: opts.cleanupSignal });
+    const result = await runExclusively(text, opts, async (signals) => instance.run({ line: text, ...signals }));
     env.lastMacroResult = result;
     return result;
   } catch (e) {

@@ -135,6 +135,8 @@ export abstract class SoftwareScan implements MacroInstance {
       const left = (elapsed / (i + 1)) * (positions.length - i - 1);
       env.print(table.row(i, data, left));
       env.progress?.({ scannr: this.scannr, done: i + 1, total: positions.length, elapsed, left });
+      // points that settle at once (exposure 0) never let the event loop read a Ctrl-C: give it a turn
+      await new Promise((resolve) => setImmediate(resolve));
       throwIfAborted(signal);
     }
   }

@@ -8,8 +8,9 @@ import { CTRL_C, keysCaptured } from "./keys.ts";
  * (`release()`), whatever is typed waits here and is then handed on in
  * order. So a macro never
  * runs concurrently with the next line. Ctrl-C typed while a line runs goes
- * to `onInterrupt` instead; if that returns false (nothing to interrupt) the
- * REPL gets it, which is how Node interrupts an `await`.
+ * to `onInterrupt` instead (which drops the lines typed ahead); if that
+ * returns false (nothing to interrupt) the REPL gets it, which is how Node
+ * interrupts an `await`.
  */
 export class InputGate extends Readable {
   readonly isTTY: boolean;
@@ -63,14 +64,24 @@ export class InputGate extends Readable {
     this.source.on("error", () => {}); // the closing REPL may still switch raw mode off on a dead terminal
   }
 
+  /** Ctrl-C while a line runs: what was typed ahead (meant for after what was stopped) goes with it. Returns how many lines. */
+  dropTypedAhead(): number {
+    const lines = this.pending.split(/\r\n?|\n/).filter((l) => l.trim()).length;
+    this.pending = "";
+    return lines;
+  }
+
   private readonly receive = (chunk: Buffer | string): void => {
     let text = typeof chunk === "string" ? chunk : this.decoder.write(chunk);
     if (this.held || keysCaptured()) {
-      if (text.includes(CTRL_C)) {
-        for (const _ of text.matchAll(/\x03/g)) if (!this.onInterrupt()) this.push(CTRL_C);
-        text = text.replaceAll(CTRL_C, "");
+      const captured = keysCaptured(); // the macro reads the keys itself
+      const pieces = text.split(CTRL_C);
+      text = pieces.pop() ?? "";
+      for (const typed of pieces) {
+        if (!captured) this.pending += typed;
+        if (!this.onInterrupt()) this.push(CTRL_C);
       }
-      if (keysCaptured()) return; // the macro reads them itself
+      if (captured) return;
     }
     this.pending += text;
     this.pump();

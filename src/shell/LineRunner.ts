@@ -1,24 +1,15 @@
 import chalk from "chalk";
 import { env } from "../environment/env.ts";
 import { isMacroLine, runCommand } from "../macros/run.ts";
+import { Job, abandonRunningMacro, runAsJob, runningMacro } from "../macros/control.ts";
+import { abortable } from "../util/abort.ts";
 import { errorText } from "./errors.ts";
-
-/** What runCommand takes; `cleanupSignal` is the second Ctrl-C. */
-export interface CommandOptions {
-  signal?: AbortSignal;
-  cleanupSignal?: AbortSignal;
-}
 
 /** One line being run, and what Ctrl-C does to it. */
 interface Run {
   kind: "macro" | "javascript";
-  /** first Ctrl-C: stop and clean up */
-  stop: AbortController;
-  /** second Ctrl-C: stop cleaning up too */
-  skipCleanup: AbortController;
-  interrupts: number;
-  /** macros started by this line (from JavaScript through runCommand) and not yet done */
-  macros: Set<Promise<unknown>>;
+  /** the line's Ctrl-C, which every macro it starts (through runCommand, from anywhere) runs under */
+  job: Job;
   abandon?: () => void;
   /** settles when the line is done, its clean-up included */
   ended: Promise<void>;
@@ -38,10 +29,11 @@ export function isMacroCall(line: string): boolean {
 }
 
 /**
- * Runs the shell's lines, one at a time, and routes Ctrl-C to the one that
- * runs: the first aborts it (the scan loop stops, cleans up and returns
- * relative motors to their start), the second skips the clean-up moves, a
- * third stops waiting for a macro that does not respond.
+ * Runs the shell's lines, one at a time, each as a job (macros/control.ts),
+ * and routes Ctrl-C to what runs: the first stops the macro that runs (the
+ * scan loop stops, cleans up and returns relative motors to their start) and
+ * makes the line's later runCommand calls throw, the second skips the
+ * clean-up moves, a third stops waiting for a macro that does not respond.
  */
 export class LineRunner {
   private run: Run | null = null;
@@ -52,32 +44,23 @@ export class LineRunner {
     return this.run !== null;
   }
 
-  /** runCommand as the shell's scripts see it: Ctrl-C reaches macros started from a typed line. */
-  readonly runCommand = (line: string, opts: CommandOptions = {}): Promise<unknown> => {
-    const run = this.run;
-    const withSignals: CommandOptions = {
-      signal: opts.signal ?? run?.stop.signal,
-      cleanupSignal: opts.cleanupSignal ?? run?.skipCleanup.signal,
-    };
-    const p = runCommand(line, withSignals);
-    if (run) {
-      run.macros.add(p);
-      const forget = () => void run.macros.delete(p);
-      p.then(forget, forget);
-    }
-    return p;
-  };
-
-  /** Runs a macro line; errors are printed, never thrown. */
+  /** Runs a macro line, after the macro that still runs (started by an earlier line) if any; errors are printed, never thrown. */
   async runMacro(line: string): Promise<void> {
     const run = this.begin("macro");
     const gaveUp = new Promise<never>((_, reject) => {
       run.abandon = () => reject(new Error("stopped waiting for the macro; it may still be running"));
     });
-    const signals: CommandOptions = { signal: run.stop.signal, cleanupSignal: run.skipCleanup.signal };
-    const command = runCommand(line, signals);
-    command.catch(() => {}); // once given up on, its end is nobody's business
+    gaveUp.catch(() => {});
     try {
+      const stopped = abortable(gaveUp, run.job.stop.signal);
+      stopped.catch(() => {});
+      for (let other = runningMacro(); other; other = runningMacro()) {
+        const how = other.abandoned ? "Ctrl-C stops waiting" : "Ctrl-C stops it";
+        env.print(chalk.dim(`waiting for '${other.line}' to finish (${how})`));
+        await Promise.race([other.ended, stopped]);
+      }
+      const command = runAsJob(run.job, () => runCommand(line));
+      command.catch(() => {}); // once given up on, its end is nobody's business
       await Promise.race([command, gaveUp]);
     } catch (e) {
       env.print(errorText(e));
@@ -98,7 +81,7 @@ export class LineRunner {
       const done = async (err: unknown, result?: unknown) => {
         if (settled) return;
         settled = true;
-        while (run.macros.size) await Promise.allSettled([...run.macros]);
+        for (let m = runningMacro(); m && m.job === run.job && !m.abandoned; m = runningMacro()) await m.ended;
         this.end(run);
         resolve({ err, result });
       };
@@ -107,7 +90,7 @@ export class LineRunner {
         return true;
       };
       try {
-        evaluate((err, result) => void done(err, result));
+        runAsJob(run.job, () => evaluate((err, result) => void done(err, result)));
       } catch (e) {
         void done(e);
       }
@@ -117,21 +100,28 @@ export class LineRunner {
   /** Ends the JavaScript line that runs with an error that did not come through its callback; false if none runs. */
   failJavascript: (err: unknown) => boolean = () => false;
 
-  /** Ctrl-C. Returns false when there is nothing here to interrupt (Node's own await handling gets it). */
+  /**
+   * Ctrl-C. Returns false when Node's own handling should have it too: a
+   * JavaScript line with no macro running (an await, a runaway loop) is
+   * interrupted by Node, and its later macros are refused.
+   */
   interrupt(): boolean {
     const run = this.run;
     if (!run) return false;
-    run.interrupts++;
-    if (run.kind === "javascript" && run.macros.size === 0) return false;
-    if (run.interrupts === 1) {
-      env.print(chalk.yellow("^C stopping (Ctrl-C again to skip the clean-up)"));
-      run.stop.abort();
-    } else if (run.interrupts === 2) {
-      env.print(chalk.yellow("^C skipping the clean-up"));
-      run.skipCleanup.abort();
-    } else if (run.abandon) {
-      run.abandon();
-    } else return false;
+    const macro = runningMacro();
+    const n = run.job.interrupt();
+    if (macro && macro.job !== run.job && !macro.abandoned) macro.job.interrupt();
+    if (!macro || (macro.abandoned && macro.job !== run.job)) return run.kind === "macro";
+    if (n === 1) env.print(chalk.yellow("^C stopping (Ctrl-C again to skip the clean-up)"));
+    else if (n === 2) env.print(chalk.yellow("^C skipping the clean-up"));
+    else {
+      const line = abandonRunningMacro();
+      if (run.abandon) run.abandon();
+      else {
+        if (line !== null) env.print(chalk.yellow(`^C stopped waiting for '${line}'; it may still be running`));
+        return false;
+      }
+    }
     return true;
   }
 
@@ -142,7 +132,7 @@ export class LineRunner {
   async stopRunning(patienceMs: number): Promise<void> {
     const run = this.run;
     if (!run) return;
-    run.stop.abort();
+    for (const job of [run.job, runningMacro()?.job]) if (job && job.interrupts === 0) job.interrupt();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([run.ended, new Promise((resolve) => (timer = setTimeout(resolve, patienceMs)))]);
     clearTimeout(timer);
@@ -151,7 +141,7 @@ export class LineRunner {
   private begin(kind: Run["kind"]): Run {
     let markEnded = () => {};
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
-    const run: Run = { kind, stop: new AbortController(), skipCleanup: new AbortController(), interrupts: 0, macros: new Set(), ended, markEnded };
+    const run: Run = { kind, job: new Job(), ended, markEnded };
     this.run = run;
     return run;
   }

@@ -1,11 +1,15 @@
 /**
- * contrast [SETUP] [-c LINE ...]
- * Runs a beamline setup script, then the -c lines as if typed (exiting 0, or
- * 1 at the first failing line), or else opens the interactive shell.
+ * contrast [SETUP] [PROCEDURE] [-c LINE ...]
+ * Runs a beamline setup script, then the procedure (a script that calls
+ * runCommand) and the -c lines as if typed, and exits with their status;
+ * without either it opens the interactive shell. Ctrl-C, SIGTERM and SIGHUP
+ * stop what runs as Ctrl-C at the prompt does.
  */
 import { join, resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { runCommand, isMacroLine } from "../macros/run.ts";
+import { Job, runAsJob, runningMacro } from "../macros/control.ts";
+import { AbortError } from "../util/abort.ts";
 import { Recorder } from "../recorders/Recorder.ts";
 import { env } from "../environment/env.ts";
 import { errorText } from "./errors.ts";
@@ -13,9 +17,11 @@ import { COMPILED, PACKAGE_ROOT } from "../util/layout.ts";
 
 export const DEFAULT_SETUP = join(PACKAGE_ROOT, "beamlines", "sim.ts");
 
-export function parseCommandLine(argv: string[]): { setup: string; lines: string[]; help: boolean } {
+export const USAGE = "usage: contrast [SETUP] [PROCEDURE] [-c LINE ...]";
+
+export function parseCommandLine(argv: string[]): { setup: string; procedure: string | null; lines: string[]; help: boolean } {
   const lines: string[] = [];
-  let setup: string | null = null;
+  const files: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -23,10 +29,11 @@ export function parseCommandLine(argv: string[]): { setup: string; lines: string
       if (i + 1 >= argv.length) throw new Error("-c needs a macro line");
       lines.push(argv[++i]);
     } else if (a === "-h" || a === "--help") help = true;
-    else if (setup === null) setup = a;
+    else if (files.length < 2) files.push(a);
     else throw new Error(`unexpected argument ${JSON.stringify(a)}`);
   }
-  return { setup: resolve(setup ?? DEFAULT_SETUP), lines, help };
+  const [setup, procedure] = files;
+  return { setup: resolve(setup ?? DEFAULT_SETUP), procedure: procedure === undefined ? null : resolve(procedure), lines, help };
 }
 
 /**
@@ -35,14 +42,19 @@ export function parseCommandLine(argv: string[]): { setup: string; lines: string
  * the prompt's next scan number, only once asked.
  */
 export async function loadSetup(setup: string): Promise<void> {
-  let file = setup;
-  if (COMPILED && /\.[cm]?ts$/.test(setup)) {
+  await importScript(setup);
+  await env.paths.getDirectory().catch(() => {});
+}
+
+/** Imports a setup script or a procedure, compiled first when the shell runs from its build. */
+async function importScript(script: string): Promise<void> {
+  let file = script;
+  if (COMPILED && /\.[cm]?ts$/.test(script)) {
     const build = pathToFileURL(join(PACKAGE_ROOT, "bin", "build.js")).href;
     const { compileScript } = (await import(build)) as { compileScript: (file: string) => Promise<string> };
-    file = await compileScript(setup);
+    file = await compileScript(script);
   }
   await import(pathToFileURL(file).href);
-  await env.paths.getDirectory().catch(() => {});
 }
 
 /** Stops every recorder so that their files are closed. */
@@ -50,33 +62,55 @@ export async function shutdown(): Promise<void> {
   await Promise.allSettled(Recorder.getInstances().map((r) => r.stop()));
 }
 
-/** Runs lines one after the other; returns the exit code. */
-export async function runLines(lines: string[]): Promise<number> {
-  let controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
-  try {
-    for (const line of lines) {
-      controller = new AbortController();
-      if (!isMacroLine(line)) {
-        env.print(`error: not a macro line: ${line}`);
-        return 1;
-      }
-      try {
-        await runCommand(line, { signal: controller.signal });
-      } catch (e) {
-        env.print(errorText(e));
-        return 1;
-      }
+/** Runs lines one after the other; stops at the first that fails, which it prints. */
+export async function runLines(lines: string[]): Promise<void> {
+  for (const line of lines) {
+    if (!isMacroLine(line)) throw new Error(`not a macro line: ${line}`);
+    await runCommand(line);
+  }
+}
+
+const STOP_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * Without a prompt, Ctrl-C, SIGTERM and SIGHUP stop what runs as Ctrl-C at
+ * the prompt does: the first stops the macro (clean-up, return move, footer
+ * `interrupted`) and the procedure or lines with it, the second skips the
+ * clean-up, the third exits at once.
+ */
+class StopSignals {
+  readonly job = new Job();
+  /** the number of the first signal that came */
+  signal: number | null = null;
+  private readonly handlers = Object.entries(STOP_SIGNALS).map(([name, number]) => {
+    const handler = () => {
+      this.signal ??= number;
+      const n = this.job.interrupt();
+      const other = runningMacro()?.job;
+      if (other && other !== this.job) other.interrupt();
+      const what = name === "SIGINT" ? "^C" : name;
+      if (n === 1) env.print(`${what} stopping (once more to skip the clean-up)`);
+      else if (n === 2) env.print(`${what} skipping the clean-up`);
+      else process.exit(128 + number);
+    };
+    process.on(name, handler);
+    return { name, handler };
+  });
+
+  /** Runs `work` as the job these signals stop; the exit code: 0, 1 when it failed, 128 + the signal's number when one stopped it. */
+  async run(work: () => Promise<void>): Promise<number> {
+    try {
+      await runAsJob(this.job, work);
+    } catch (e) {
+      if (!(e instanceof AbortError && this.signal !== null)) env.print(errorText(e));
+      if (this.signal === null) return 1;
     }
-    return 0;
-  } finally {
-    process.off("SIGINT", onSigint);
+    if (this.signal !== null) env.print("interrupted");
+    return this.signal === null ? 0 : 128 + this.signal;
+  }
+
+  remove(): void {
+    for (const { name, handler } of this.handlers) process.off(name, handler);
   }
 }
 
@@ -85,25 +119,38 @@ export async function main(): Promise<void> {
   try {
     opts = parseCommandLine(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`contrast: ${(e as Error).message}\nusage: contrast [SETUP] [-c LINE ...]\n`);
+    process.stderr.write(`contrast: ${(e as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write("usage: contrast [SETUP] [-c LINE ...]\nRuns the beamline setup script (default: the simulated beamline), then the -c macro lines, or opens the shell.\n");
+    process.stdout.write(`${USAGE}\nRuns the beamline setup script (default: the simulated beamline), then the procedure and the -c macro lines and exits with their status (0, 1 when one failed, 130 when Ctrl-C stopped it), or opens the shell.\n`);
     return;
   }
-  try {
-    await loadSetup(opts.setup);
-  } catch (e) {
-    process.stderr.write(`contrast: setup script ${opts.setup} failed: ${e instanceof Error ? e.stack ?? e.message : e}\n`);
+  const stop = new StopSignals();
+  let setupFailed = false;
+  const setupCode = await stop.run(async () => {
+    try {
+      await loadSetup(opts.setup);
+    } catch (e) {
+      if (e instanceof AbortError && stop.signal !== null) throw e; // a setup script that is a procedure, stopped
+      setupFailed = true;
+      process.stderr.write(`contrast: setup script ${opts.setup} failed: ${e instanceof Error ? e.stack ?? e.message : e}\n`);
+    }
+  });
+  if (setupFailed || setupCode !== 0) {
     await shutdown();
-    process.exit(1);
+    process.exit(setupFailed ? 1 : setupCode);
   }
-  if (opts.lines.length) {
-    const code = await runLines(opts.lines);
+  if (opts.procedure !== null || opts.lines.length) {
+    const { procedure, lines } = opts;
+    const code = await stop.run(async () => {
+      if (procedure !== null) await importScript(procedure);
+      await runLines(lines);
+    });
     await shutdown();
     process.exit(code);
   }
+  stop.remove();
   const { startShell } = await import("./repl.ts");
   await startShell({ beforeClose: shutdown });
   process.exit(0);

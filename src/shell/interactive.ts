@@ -12,13 +12,12 @@
  */
 import repl from "node:repl";
 import { resolve } from "node:path";
-import { runCommand } from "../macros/run.ts";
 import { DEFAULT_SETUP, loadSetup, shutdown } from "./cli.ts";
 import { openRepl, type ShellOptions } from "./repl.ts";
 import { fillScope } from "./scope.ts";
 
 await loadSetup(resolve(process.env.CONTRAST_SETUP ?? DEFAULT_SETUP));
-fillScope(globalThis as unknown as Record<string, unknown>, (line) => runCommand(line));
+fillScope(globalThis as unknown as Record<string, unknown>);
 
 // `node -i` builds its REPL with repl.start after this module has run: hand it the shell's instead
 const nodeStart = repl.start;

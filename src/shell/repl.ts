@@ -3,6 +3,7 @@
  * macro runs that macro and anything else is JavaScript (with top-level
  * await). Lines run one at a time; Ctrl-C interrupts the one running.
  */
+import chalk from "chalk";
 import repl, { type REPLEval, type REPLServer, type ReplOptions } from "node:repl";
 import { once, type EventEmitter } from "node:events";
 import { homedir } from "node:os";
@@ -50,6 +51,13 @@ export function promptText(colour: boolean): string {
   return colour ? `\x1b[36m[${next}]\x1b[0m contrast> ` : `[${next}] contrast> `;
 }
 
+/** The lines of an unfinished statement (an open bracket) that Node's REPL holds. */
+function typedSoFar(r: REPLServer): string {
+  const key = Object.getOwnPropertySymbols(r).find((k) => k.description === "bufferedCommand");
+  const held = key ? (r as unknown as Record<symbol, unknown>)[key] : "";
+  return typeof held === "string" ? held : "";
+}
+
 /**
  * Runs Node's eval with nobody listening to SIGINT. Its SIGINT watchdog
  * (breakEvalOnSigint, which lets Ctrl-C stop a runaway `while (true)`) does
@@ -77,7 +85,14 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
   const output = (options.output ?? process.stdout) as NodeJS.WriteStream;
   const terminal = options.terminal ?? Boolean(output.isTTY && source.isTTY);
   const runner = new LineRunner(() => gate.release());
-  const gate = new InputGate(source, () => runner.interrupt());
+  const gate = new InputGate(source, () => interruptLine());
+  /** Ctrl-C while a line runs: interrupt it, and drop what was typed ahead. */
+  function interruptLine(): boolean {
+    const handled = runner.interrupt();
+    const dropped = gate.dropTypedAhead();
+    if (dropped) env.print(chalk.yellow(`^C ${dropped} line${dropped === 1 ? "" : "s"} typed ahead discarded`));
+    return handled;
+  }
   const status = new StatusLine(output);
 
   const startOptions: ReplOptions & { historySize: number } = {
@@ -100,6 +115,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
     // called with the error only, the REPL prints nothing and leaves `_` alone
     const finished = callback as (err: Error | null) => void;
     addGadgets(context);
+    if (code.trim() === "exit") return internals.close();
     if (isMacroCall(code)) {
       void runner.runMacro(code.trim()).then(() => {
         status.clear();
@@ -131,6 +147,25 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
     if (!runner.busy) gate.release();
   });
 
+  // Ctrl-C at an idle prompt clears the line and never closes the shell: Ctrl-D or exit do.
+  // Node's own handling stays for the rest (a line being typed, interrupting an await).
+  const nodeSigint = r.listeners("SIGINT") as (() => void)[];
+  r.removeAllListeners("SIGINT");
+  let inSigint = false;
+  r.on("SIGINT", () => {
+    if (!runner.busy && r.line === "" && !typedSoFar(r)) {
+      output.write("(Ctrl-D or exit leaves the shell)\n");
+      r.displayPrompt();
+      return;
+    }
+    inSigint = true;
+    try {
+      for (const l of nodeSigint) l.call(r);
+    } finally {
+      inSigint = false;
+    }
+  });
+
   const display = r.displayPrompt.bind(r);
   r.displayPrompt = (preserveCursor?: boolean) => {
     r.setPrompt(promptText(terminal));
@@ -141,7 +176,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
 
   // Ctrl-C as a signal (no terminal, or `kill -INT`): as if typed
   const onSignal = () => {
-    if (gate.busy && runner.interrupt()) return;
+    if (gate.busy && interruptLine()) return;
     r.emit("SIGINT");
   };
   // errors from nowhere in particular (a timer in a gadget): one line, never a crash
@@ -169,6 +204,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
   const close = internals.close.bind(r);
   let closing = false;
   internals.close = () => {
+    if (inSigint) return r.displayPrompt(); // Node's Ctrl-C would close it
     if (closing) return;
     closing = true;
     gate.detach();
@@ -201,7 +237,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
     notice: (text) => printAbovePrompt(r, text, gate.busy),
   });
   env.scope = r.context as Record<string, unknown>;
-  fillScope(env.scope, runner.runCommand);
+  fillScope(env.scope);
   return r;
 }
 

@@ -3,13 +3,12 @@ import { Gadget } from "../gadget.ts";
 
 /**
  * What the shell's JavaScript sees: everything `src/index.ts` exports (env,
- * the gadget classes, ...), `runCommand` bound to the shell's Ctrl-C, and
- * every gadget under its name. Names that already mean something else are
- * left alone.
+ * the gadget classes, runCommand, ...), and every gadget under its name.
+ * Names that already mean something else are left alone.
  */
-export function fillScope(scope: Record<string, unknown>, runCommand: (line: string) => Promise<unknown>): void {
+export function fillScope(scope: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(contrast)) if (!(name in scope)) scope[name] = value;
-  scope.runCommand = runCommand;
+  scope.runCommand = contrast.runCommand;
   addGadgets(scope);
 }
 
