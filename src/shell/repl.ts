@@ -20,6 +20,8 @@ import { shellCompleter } from "./completion.ts";
 import { addGadgets, fillScope } from "./scope.ts";
 import { allowTypeScriptImports } from "./typescriptImports.ts";
 import { linkShell, printAbovePrompt, startRemoteControl } from "../remote/index.ts";
+import { runCommand } from "../macros/run.ts";
+import { Job, runAsJob, runningMacro } from "../macros/control.ts";
 
 /** After a hang-up, how long the line that runs gets to clean up before the shell closes anyway. */
 const HANGUP_PATIENCE_MS = 30_000;
@@ -231,8 +233,8 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
   status.install();
   // the remote queue runs its lines here, as typed lines run (src/remote/ShellLink.ts)
   linkShell({
-    runLine: (line, signal) => runner.runCommand(line, { signal }),
-    busy: () => gate.busy || runner.busy,
+    runLine: (line, signal) => runAsJob(new Job(), () => runCommand(line, { signal })),
+    busy: () => gate.busy || runner.busy || runningMacro() !== null,
     abort: () => runner.interrupt(),
     notice: (text) => printAbovePrompt(r, text, gate.busy),
   });
