@@ -5,7 +5,7 @@
  * that frame's sums, numerator and denominator alike, as pyFAI's dummy does.
  */
 import type { NumericArray } from "./npy.ts";
-import type { IntegrationTable } from "./table.ts";
+import { forEachEntry, type IntegrationTable } from "./table.ts";
 
 /** The value Eiger detectors put in gap and dead pixels (uint32 maximum). */
 export const EIGER_BAD_PIXEL = 2 ** 32 - 1;
@@ -26,45 +26,70 @@ export class Integrator {
 
   integrate(frame: NumericArray, out = new Float64Array(this.table.outputSize)): FrameResult {
     if (frame.length !== this.frameSize) throw new Error(`frame has ${frame.length} pixels, the geometry ${this.frameSize}`);
-    const { pixels, counts, bins, weights } = this.table;
+    this.numerator.fill(0);
+    const badPixels = this.table.entryBins ? this.sumScattered(frame) : this.sumConsecutive(frame);
     const num = this.numerator;
-    num.fill(0);
+    const den = badPixels ? this.denominatorWithout(frame) : this.table.denominator;
+    for (let b = 0; b < out.length; b++) out[b] = den[b] > 0 ? num[b] / den[b] : 0;
+    return { intensity: out, badPixels };
+  }
+
+  /** 1-D profiles: a pixel's entries go to consecutive bins, so only its first bin is stored */
+  private sumConsecutive(frame: NumericArray): number {
+    const { counts, firstBin, weights } = this.table;
+    const num = this.numerator;
     const bad = this.badPixel ?? NaN;
+    const size = counts.length;
     let badPixels = 0;
     let e = 0;
-    const n = pixels.length;
-    for (let p = 0; p < n; p++) {
-      const v = frame[pixels[p]];
-      const c = counts[p];
+    for (let i = 0; i < size; i++) {
+      const c = counts[i];
+      if (c === 0) continue;
+      const v = frame[i];
       if (v === bad || v !== v) {
         badPixels++;
         e += c;
         continue;
       }
-      // most pixels touch one or two bins
-      num[bins[e]] += v * weights[e];
+      const b = firstBin[i];
+      num[b] += v * weights[e];
       if (c > 1) {
-        num[bins[e + 1]] += v * weights[e + 1];
-        for (let k = 2; k < c; k++) num[bins[e + k]] += v * weights[e + k];
+        num[b + 1] += v * weights[e + 1];
+        for (let k = 2; k < c; k++) num[b + k] += v * weights[e + k];
       }
       e += c;
     }
-    const den = badPixels ? this.denominatorWithout(frame, bad) : this.table.denominator;
-    for (let b = 0; b < out.length; b++) out[b] = den[b] > 0 ? num[b] / den[b] : 0;
-    return { intensity: out, badPixels };
+    return badPixels;
   }
 
-  private denominatorWithout(frame: NumericArray, bad: number): Float64Array {
-    const { pixels, counts, bins, weights, pixelNormalization } = this.table;
-    const den = this.table.denominator.slice();
+  private sumScattered(frame: NumericArray): number {
+    const { counts, weights } = this.table;
+    const bins = this.table.entryBins as Uint32Array;
+    const num = this.numerator;
+    const bad = this.badPixel ?? NaN;
+    let badPixels = 0;
     let e = 0;
-    for (let p = 0; p < pixels.length; p++) {
-      const v = frame[pixels[p]];
-      if (v === bad || v !== v) for (let k = 0; k < counts[p]; k++) den[bins[e + k]] -= weights[e + k] * pixelNormalization[p];
-      e += counts[p];
+    for (let i = 0; i < counts.length; i++) {
+      const c = counts[i];
+      if (c === 0) continue;
+      const v = frame[i];
+      if (v === bad || v !== v) badPixels++;
+      else for (let k = 0; k < c; k++) num[bins[e + k]] += v * weights[e + k];
+      e += c;
     }
+    return badPixels;
+  }
+
+  private denominatorWithout(frame: NumericArray): Float64Array {
+    const bad = this.badPixel ?? NaN;
+    const { pixelNormalization, denominator } = this.table;
+    const den = denominator.slice();
+    forEachEntry(this.table, (pixel, bin, weight) => {
+      const v = frame[pixel];
+      if (v === bad || v !== v) den[bin] -= weight * pixelNormalization[pixel];
+    });
     // subtracting can leave rounding residue where every pixel of a bin was bad
-    for (let b = 0; b < den.length; b++) if (den[b] < 1e-9 * this.table.denominator[b]) den[b] = 0;
+    for (let b = 0; b < den.length; b++) if (den[b] < 1e-9 * denominator[b]) den[b] = 0;
     return den;
   }
 }

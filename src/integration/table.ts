@@ -28,14 +28,15 @@ export interface IntegrationTable {
   chi: Float64Array | null;
   /** output bins: sectors × bins (or bins) */
   outputSize: number;
-  /** indices of the contributing pixels, increasing */
-  pixels: Uint32Array;
-  /** entries per contributing pixel */
+  /** per detector pixel, in frame order: how many entries it has (0: masked or out of range) */
   counts: Uint8Array;
-  /** per entry: output bin and coefficient */
-  bins: Uint32Array;
+  /** per detector pixel: its first output bin; a pixel's entries go to consecutive bins from there */
+  firstBin: Uint16Array | Uint32Array;
+  /** per entry, in pixel order: the coefficient */
   weights: Float32Array;
-  /** per contributing pixel: solid angle × polarization, to take out a pixel that is bad in one frame */
+  /** per entry, only for sectors (whose entries are not consecutive): the output bin */
+  entryBins: Uint32Array | null;
+  /** per detector pixel: solid angle × polarization, to take out a pixel that is bad in one frame */
   pixelNormalization: Float32Array;
   /** Σ coefficient × normalization per output bin, the same for every frame */
   denominator: Float64Array;
@@ -120,11 +121,10 @@ export function buildTable(poni: Poni, mask: Uint8Array | null, binning: Binning
   const chiMin = -Math.PI;
   const chiDeltaBin = sectors ? (upperBound(Math.PI) - chiMin) / sectors : 0;
 
+  const outputSize = bins * (sectors ?? 1);
   const entries = new EntryList();
-  const pixels = new Uint32Array(size);
   const counts = new Uint8Array(size);
-  const pixelNormalization = new Float32Array(size);
-  let nPixels = 0;
+  const firstBin = outputSize <= 65536 ? new Uint16Array(size) : new Uint32Array(size);
   const rBins = new Int32Array(4096), rWeights = new Float64Array(4096);
   const cBins = new Int32Array(4096), cWeights = new Float64Array(4096);
   for (let i = 0; i < size; i++) {
@@ -147,30 +147,27 @@ export function buildTable(poni: Poni, mask: Uint8Array | null, binning: Binning
     if (sectors && chi && chiDelta) {
       const dc = d0 ? chiDelta[i] : 0;
       if (d0) nc = spread((chi[i] - dc - chiMin) / chiDeltaBin, (chi[i] + dc - chiMin) / chiDeltaBin, sectors, cBins, cWeights);
-      else {
-        const f = (chi[i] - chiMin) / chiDeltaBin;
-        cBins[0] = Math.min(Math.floor(f), sectors - 1);
-      }
+      else cBins[0] = Math.min(Math.floor((chi[i] - chiMin) / chiDeltaBin), sectors - 1);
       if (nc === 0) continue;
     }
     if (nr * nc > 255) throw new Error(`pixel ${i} spans ${nr * nc} bins: use fewer bins`);
     for (let c = 0; c < nc; c++)
       for (let r = 0; r < nr; r++) entries.push(cBins[c] * bins + rBins[r], Math.fround(rWeights[r] * cWeights[c]));
-    pixels[nPixels] = i;
-    counts[nPixels] = nr * nc;
-    pixelNormalization[nPixels++] = normalization[i];
+    counts[i] = nr * nc;
+    firstBin[i] = cBins[0] * bins + rBins[0];
   }
 
-  const outputSize = bins * (sectors ?? 1);
+  const pixelNormalization = new Float32Array(size);
+  pixelNormalization.set(normalization);
   const table: IntegrationTable = {
     radial: binCentres(min, delta, bins, unit.scale),
     chi: sectors ? binCentres(chiMin, chiDeltaBin, sectors, 180 / Math.PI) : null,
     outputSize,
-    pixels: pixels.slice(0, nPixels),
-    counts: counts.slice(0, nPixels),
-    bins: entries.bins.slice(0, entries.length),
+    counts,
+    firstBin,
     weights: entries.weights.slice(0, entries.length),
-    pixelNormalization: pixelNormalization.slice(0, nPixels),
+    entryBins: sectors ? entries.bins.slice(0, entries.length) : null,
+    pixelNormalization,
     denominator: new Float64Array(outputSize),
   };
   computeDenominator(table);
@@ -183,12 +180,16 @@ function binCentres(min: number, delta: number, n: number, scale: number): Float
   return out;
 }
 
-export function computeDenominator(table: IntegrationTable): void {
-  const { pixels, counts, bins, weights, pixelNormalization, denominator } = table;
-  denominator.fill(0);
+/** The output bin of each entry, in pixel order (for the denominator, and for sectors). */
+export function forEachEntry(table: IntegrationTable, visit: (pixel: number, bin: number, weight: number) => void): void {
+  const { counts, firstBin, weights, entryBins } = table;
   let e = 0;
-  for (let p = 0; p < pixels.length; p++) {
-    const n = pixelNormalization[p];
-    for (let k = counts[p]; k > 0; k--, e++) denominator[bins[e]] += weights[e] * n;
-  }
+  for (let i = 0; i < counts.length; i++)
+    for (let k = 0; k < counts[i]; k++, e++) visit(i, entryBins ? entryBins[e] : firstBin[i] + k, weights[e]);
+}
+
+export function computeDenominator(table: IntegrationTable): void {
+  const { denominator, pixelNormalization } = table;
+  denominator.fill(0);
+  forEachEntry(table, (pixel, bin, weight) => { denominator[bin] += weight * pixelNormalization[pixel]; });
 }
