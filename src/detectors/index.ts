@@ -5,3 +5,4 @@ export { DummyWritingDetector } from "./DummyWritingDetector.ts";
 export { PseudoDetector } from "./PseudoDetector.ts";
 export { DetectorGroup } from "./DetectorGroup.ts";
 import "./macros.ts";
+export { SimulatedEiger, DEFAULT_EIGER_STREAM } from "./eiger/index.ts";
