@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { Pull } from "zeromq";
 import { SimulatedEiger } from "../src/detectors/eiger/SimulatedEiger.ts";
 import { parseStreamMessage } from "../src/detectors/eiger/streamV1.ts";
@@ -12,15 +11,7 @@ import { buildTable } from "../src/integration/table.ts";
 import { Integrator } from "../src/integration/integrator.ts";
 import { radialUnit } from "../src/integration/units.ts";
 import { needsH5py, runPython } from "./helpers/system.ts";
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./helpers/tango.ts";
 
 test("frames are PUSHed in the Eiger stream v1 format and written to the detector's own file", { skip: needsH5py() }, async () => {
   const address = `tcp://127.0.0.1:${await freePort()}`;
