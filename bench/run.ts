@@ -9,6 +9,7 @@ const groups: Record<string, () => Promise<Group>> = {
   tango: async () => (await import("./tango.ts")).benchTango,
   recorders: async () => (await import("./recorders.ts")).benchRecorders,
   integration: async () => (await import("./integration.ts")).benchIntegration,
+  pipeline: async () => (await import("./pipeline.ts")).benchPipeline,
 };
 
 const only = process.argv.slice(2);
