@@ -9,3 +9,4 @@ export * from "./scans/index.ts";
 export * from "./recorders/index.ts";
 export { AbortError } from "./util/abort.ts";
 export * from "./tango/index.ts";
+export * from "./integration/index.ts";

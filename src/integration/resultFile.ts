@@ -14,7 +14,6 @@ import type { IntegrationOptions } from "./setup.ts";
 import type { IntegrationTable } from "./table.ts";
 import { radialUnit } from "./units.ts";
 
-export const INTEGRATED_PATH = "entry/integrated";
 
 export class IntegratedResultFile {
   private rows = 0;

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { IntegratedResultFile } from "../resultFile.ts";
+import { integratedFileName } from "../names.ts";
 import type { PreparedIntegration, IntegrationOptions } from "../setup.ts";
 import type { FrameOutcome } from "./results.ts";
 
@@ -19,7 +20,6 @@ interface Series {
   skipped: number;
 }
 
-export const integratedFileName = (series: number): string => `scan_${String(series).padStart(6, "0")}_integrated.h5`;
 
 export class SeriesCollector {
   private readonly series = new Map<number, Series>();
@@ -28,7 +28,7 @@ export class SeriesCollector {
   /** the latest integrated frame, for a live view */
   latest: { series: number; frame: number; intensity: Float64Array } | null = null;
 
-  constructor(private readonly directory: string, private readonly prepared: PreparedIntegration, private readonly options: IntegrationOptions) {}
+  constructor(public directory: string, private readonly prepared: PreparedIntegration, private readonly options: IntegrationOptions) {}
 
   private open(n: number): Series {
     let s = this.series.get(n);

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../../util/layout.ts";
 import { Pull, Push } from "zeromq";
 import { parseStreamMessage } from "../../detectors/eiger/streamV1.ts";
 import { prepareIntegration, type IntegrationOptions } from "../setup.ts";
@@ -37,9 +37,7 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-// the project root, whether this runs from src/ or from its build in dist/src/
-const ROOT = fileURLToPath(new URL(import.meta.url.includes("/dist/src/") ? "../../../../" : "../../../", import.meta.url));
-const WORKERS_BIN = join(ROOT, "bin", "contrast-integrate-workers.js");
+const WORKERS_BIN = join(PACKAGE_ROOT, "bin", "contrast-integrate-workers.js");
 
 export function workerArguments(framesAddress: string, resultsAddress: string, options: IntegrationOptions, id: number): string[] {
   const args = ["worker", "--frames", framesAddress, "--results", resultsAddress, "--id", String(id), "--poni", options.poni, "--bins", String(options.bins),
