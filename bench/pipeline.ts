@@ -37,7 +37,10 @@ export async function benchPipeline(): Promise<Figure[]> {
   });
   try {
     await waitFor(/(worker \d: table loaded[\s\S]*){2}/);
+    await eiger.open();
+    while (eiger.receivers === 0) await new Promise((r) => setTimeout(r, 20));
     eiger.burstN = FRAMES;
+    eiger.streamOutsideScans = true; // no file of its own: the figure is the pipeline's
     await eiger.prepare(0, null, 1);
     const load = loadavg()[0];
     const t0 = performance.now();

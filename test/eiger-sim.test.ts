@@ -24,6 +24,8 @@ test("frames are PUSHed in the Eiger stream v1 format and written to the detecto
   pull.connect(address);
   const dir = mkdtempSync(join(tmpdir(), "contrast-eiger-"));
   try {
+    await eiger.open();
+    while (eiger.receivers === 0) await new Promise((r) => setTimeout(r, 20));
     await eiger.prepare(0.01, { scannr: 7, path: dir }, 3);
     const header = parseStreamMessage(await pull.receive());
     assert.equal(header.kind, "header");

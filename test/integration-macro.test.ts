@@ -35,6 +35,8 @@ test("integrate starts the pipeline as a recorder; a scan's file links its integ
     assert.ok(row?.alive && row.pid, "lsrec shows the pipeline alive with its process id");
     assert.match(takeOutput(), /integration\s+IntegrationRecorder\s+alive, pid \d+/);
 
+    await eiger.open();
+    while (eiger.receivers === 0) await sleep(20);
     await runCommand("activate e1m");
     await runCommand("ascan samx 0 1 7 0.01");
     const scanFile = join(env.paths.directory, "000001.h5");

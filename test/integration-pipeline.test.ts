@@ -49,6 +49,8 @@ test("frames from the simulated Eiger are integrated in order; a killed worker l
   try {
     await pipeline.waitFor(/workers pull from/);
     await pipeline.waitFor(/(worker \d: table loaded[\s\S]*){2}/);
+    await eiger.open();
+    while (eiger.receivers === 0) await new Promise((r) => setTimeout(r, 20));
     await eiger.prepare(0.001, { scannr: 5, path: dir }, 24);
     for (let i = 0; i < 24; i++) {
       await eiger.start();

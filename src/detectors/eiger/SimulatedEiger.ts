@@ -46,6 +46,9 @@ export class SimulatedEiger extends SimulatedDetector {
   private dataset: Dataset | null = null;
   private fileName = "";
   private pending: Promise<void> = Promise.resolve();
+  /** stream also outside scans (ct), as series numbered on from the last; off so a ct leaves no integrated file behind */
+  streamOutsideScans = false;
+  private streaming = false;
 
   constructor(opts: SimulatedEigerOptions) {
     super(opts);
@@ -69,6 +72,16 @@ export class SimulatedEiger extends SimulatedDetector {
     return this.geometry.detector.shape;
   }
 
+  /** receivers connected to the stream */
+  get receivers(): number {
+    return this.peers;
+  }
+
+  /** Makes the frames and binds the stream socket now rather than at the first scan. */
+  async open(): Promise<void> {
+    await this.ready();
+  }
+
   private async ready(): Promise<void> {
     if (!this.patterns.length) this.patterns = ringFrames(this.geometry, this.rings, this.cycle);
     if (!this.socket) {
@@ -82,7 +95,7 @@ export class SimulatedEiger extends SimulatedDetector {
       this.socket = socket;
       void this.watchPeers(socket);
       // a receiver that was waiting reconnects within its reconnect interval: give it that long
-      for (let waited = 0; this.peers === 0 && waited < 1000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      for (let waited = 0; this.peers === 0 && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     }
   }
 
@@ -117,7 +130,8 @@ export class SimulatedEiger extends SimulatedDetector {
     const poni = this.geometry;
     this.series = dataId ? dataId.scannr : this.series + 1;
     this.frameNumber = 0;
-    await this.send(seriesHeader(this.series, {
+    this.streaming = dataId !== null || this.streamOutsideScans;
+    if (this.streaming) await this.send(seriesHeader(this.series, {
       x_pixels_in_detector: cols, y_pixels_in_detector: rows,
       beam_center_x: poni.poni2 / poni.detector.pixel2, beam_center_y: poni.poni1 / poni.detector.pixel1,
       detector_distance: poni.distance, wavelength: poni.wavelength * 1e10,
@@ -141,7 +155,7 @@ export class SimulatedEiger extends SimulatedDetector {
     const [rows, cols] = this.shape;
     for (let i = 0; i < this.frames(); i++) {
       const pixels = this.patterns[this.frameNumber % this.patterns.length];
-      await this.send(imageMessage(this.series, this.frameNumber, pixels, cols, rows, t0, process.hrtime.bigint()));
+      if (this.streaming) await this.send(imageMessage(this.series, this.frameNumber, pixels, cols, rows, t0, process.hrtime.bigint()));
       if (this.dataset && this.file) {
         const n = this.dataset.shape?.[0] ?? 0;
         this.dataset.resize([n + 1, rows, cols]);
@@ -160,7 +174,8 @@ export class SimulatedEiger extends SimulatedDetector {
 
   override async finish(): Promise<void> {
     await this.pending;
-    if (this.socket && (this.file || this.frameNumber > 0)) await this.send(seriesEnd(this.series));
+    if (this.streaming) await this.send(seriesEnd(this.series));
+    this.streaming = false;
     this.file?.close();
     this.file = null;
     this.dataset = null;

@@ -73,13 +73,16 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   const received = new Map<number, number>();
   let resent = 0;
   let stopping = false;
+  // zeromq allows one send at a time on a socket: the receiver and the re-sending share this queue
+  let sending: Promise<void> = Promise.resolve();
+  const send = (parts: Buffer[]): Promise<void> => (sending = sending.catch(() => {}).then(() => frames.send(parts)));
   const resend = async (olderThanMs: number) => {
     const now = Date.now();
-    for (const [key, u] of unacknowledged) {
+    for (const u of unacknowledged.values()) {
       if (now - u.sentAt < olderThanMs) continue;
       u.sentAt = now;
       resent++;
-      await frames.send(u.parts);
+      await send(u.parts);
     }
   };
 
@@ -98,7 +101,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
       } else if (m.kind === "image") {
         received.set(m.series, (received.get(m.series) ?? 0) + 1);
         unacknowledged.set(`${m.series}:${m.frame}`, { parts, sentAt: Date.now() });
-        await frames.send(parts);
+        await send(parts);
       } else {
         await collector.end(m.series, received.get(m.series) ?? 0);
       }

@@ -28,7 +28,6 @@ export async function runWorker(addresses: WorkerAddresses, options: Integration
   const results = new Push({ linger: 5000, sendTimeout: 60_000, sendHighWaterMark: 1000 });
   frames.connect(addresses.frames);
   results.connect(addresses.results);
-  const intensity = new Float64Array(prepared.table.outputSize);
   for await (const parts of frames) {
     const m = parseStreamMessage(parts);
     if (m.kind !== "image") continue;
@@ -43,7 +42,9 @@ export async function runWorker(addresses: WorkerAddresses, options: Integration
     // an aligned copy when the message's bytes are not aligned for the element type
     const bytes = m.data.byteOffset % 4 === 0 ? m.data : Buffer.from(m.data);
     const pixels = make(bytes.buffer as ArrayBuffer, bytes.byteOffset, rows * cols);
-    outcome.badPixels = prepared.integrator.integrate(pixels, intensity).badPixels;
-    await results.send(encodeOutcome(outcome, intensity));
+    // a new array per frame: zeromq may still be reading the last one's memory after send() resolves
+    const result = prepared.integrator.integrate(pixels);
+    outcome.badPixels = result.badPixels;
+    await results.send(encodeOutcome(outcome, result.intensity));
   }
 }
