@@ -12,9 +12,9 @@ import { INTEGRATED_PATH, integratedFileName } from "./names.ts";
 export class IntegratedLink extends SimulatedDetector {
   private link: Link | null = null;
 
-  override async prepare(acqTime: number, dataId: DataId | null, nStarts: number): Promise<void> {
+  /** takes no time of its own, whatever the exposure */
+  override async prepare(_acqTime: number, dataId: DataId | null, nStarts: number): Promise<void> {
     await super.prepare(0, dataId, nStarts);
-    void acqTime;
     this.link = dataId ? { file: join(dataId.path, integratedFileName(dataId.scannr)), path: INTEGRATED_PATH, universal: true } : null;
   }
 

@@ -1,6 +1,6 @@
 /** The integration recorder's process: runs the live pipeline, its files beside each scan's. */
 import type { ScanHeader } from "../recorders/messages.ts";
-import type { RecorderChild } from "../recorders/process/RecorderChild.ts";
+import { CannotOpen, type RecorderChild } from "../recorders/process/RecorderChild.ts";
 import { startPipeline, type PipelineOptions, type RunningPipeline } from "./pipeline/pipeline.ts";
 import type { IntegrationOptions } from "./setup.ts";
 
@@ -41,6 +41,11 @@ class PipelineRecorder implements RecorderChild {
 }
 
 export async function openRecorder(o: IntegrationChildOptions): Promise<RecorderChild> {
-  const pipeline = await startPipeline(o.pipeline, o.integration, (line) => process.stderr.write(`integration: ${line}\n`));
+  let pipeline: RunningPipeline;
+  try {
+    pipeline = await startPipeline(o.pipeline, o.integration, (line) => process.stderr.write(`integration: ${line}\n`));
+  } catch (e) {
+    throw new CannotOpen(e instanceof Error ? e.message : String(e));
+  }
   return new PipelineRecorder(pipeline, o.pipeline);
 }

@@ -5,7 +5,8 @@ import { Gadget } from "../gadget.ts";
 import { defineMacro, UsageError, type Kwargs } from "../macros/registry.ts";
 import { arity, asInt, asNumber, asString } from "../macros/args.ts";
 import { SimulatedEiger } from "../detectors/eiger/SimulatedEiger.ts";
-import { formatPoni } from "./poni.ts";
+import { formatPoni, readPoniFile } from "./poni.ts";
+import { loadMask } from "./mask.ts";
 import { radialUnit, type RadialUnitName } from "./units.ts";
 import { DEFAULT_OPTIONS, type IntegrationOptions } from "./setup.ts";
 import { IntegrationRecorder } from "./IntegrationRecorder.ts";
@@ -54,19 +55,19 @@ async function stopPipeline(): Promise<boolean> {
 }
 
 defineMacro("integrate", `
-    integrate <detector> [workers=N] [poni="FILE"] [bins=N] [unit="q_nm^-1"|"q_A^-1"|"2th_deg"|"r_mm"]
+    integrate [<detector>] [workers=N] [poni="FILE"] [bins=N] [unit="q_nm^-1"|"q_A^-1"|"2th_deg"|"r_mm"]
               [split="bbox"|"none"] [radial_range="LO HI"] [sectors=K] [mask="FILE.h5:/path"]
               [polarization=P] [solid_angle=0] [stream="tcp://HOST:PORT"]
     integrate stop
-    Starts the live radial integration of <detector>'s stream (a simulated Eiger,
-    or any Eiger stream given by stream= with poni=): a receiver, N worker
+    Starts the live radial integration of <detector>'s stream (a simulated Eiger;
+    without one, the Eiger stream given by stream= with poni=): a receiver, N worker
     processes (default 2) and a collector, as the recorder 'integration' (lsrec
     shows it). Each scan's results go to scan_NNNNNN_integrated.h5 beside the
     scan file, which links them as entry/measurement/integrated through the
     detector 'integrated'. Without poni= the simulated Eiger's own geometry is
     used. 'integrate stop' ends the pipeline. See docs/integration.md.`,
   async (args, kwargs) => {
-    arity(args, 1);
+    arity(args, 0, 1);
     if (args[0] === "stop") {
       env.print((await stopPipeline()) ? "integration pipeline stopped" : "no integration pipeline is running");
       return;
@@ -81,11 +82,14 @@ defineMacro("integrate", `
         poni = join(env.paths.directory, `${detector.name}.poni`);
         writeFileSync(poni, formatPoni(detector.geometry));
       }
-    } else if (typeof detector === "string" && detector === "stream" && kwargs.stream !== undefined && kwargs.poni !== undefined) {
+    } else if (detector === undefined && kwargs.stream !== undefined && kwargs.poni !== undefined) {
       stream = asString(kwargs.stream, "stream");
       poni = resolve(asString(kwargs.poni, "poni"));
-    } else throw new UsageError(`the detector must be a simulated Eiger, or 'stream' with stream= and poni= (got ${String(detector)})`);
+    } else throw new UsageError(detector === undefined ? "without a detector, give stream= and poni=" : `${String(detector)} is not a simulated Eiger`);
     const integration = integrationOptions(kwargs, poni);
+    // refused here, before any process starts: a PONI file that does not read, a mask of the wrong shape
+    const geometry = readPoniFile(poni);
+    if (integration.mask) await loadMask(integration.mask, geometry.detector.shape);
     const workers = kwargs.workers === undefined ? 2 : asInt(kwargs.workers, "workers", 0);
     await stopPipeline();
     const recorder = new IntegrationRecorder({ name: "integration" }, {
