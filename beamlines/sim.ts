@@ -8,7 +8,7 @@ import { join } from "node:path";
 import {
   env, DummyMotor, DummyDetector, Dummy1dDetector, Dummy2dDetector, DummyDictDetector,
   DummyWritingDetector, Xspress3Simulator, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
-  Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS,
+  Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS, SimulatedEiger, DEFAULT_EIGER_STREAM,
 } from "../src/index.ts";
 
 // motors
@@ -31,6 +31,11 @@ new DummyWritingDetector({ name: "eiger", active: false });
 new Xspress3Simulator({
   name: "xsp3", active: false, address: process.env.CONTRAST_XSP3 || undefined,
   spot: () => ({ x: samx.now(), y: samy.now(), energy: energy.now() }),
+});
+// 2167 × 2070 frames with powder rings, streamed for the integration pipeline (`integrate`)
+new SimulatedEiger({
+  name: "eiger4m", active: false, address: process.env.CONTRAST_EIGER_STREAM || DEFAULT_EIGER_STREAM,
+  poni: { distance: 0.3, poni1: 0.0801, poni2: 0.0783, rot1: 0, rot2: 0, rot3: 0, wavelength: 1e-10, detector: "Eiger4M" },
 });
 new PseudoDetector({ name: "norm", expression: "det / counter.monitor" });
 

@@ -10,6 +10,8 @@ const groups: Record<string, () => Promise<Group>> = {
   recorders: async () => (await import("./recorders.ts")).benchRecorders,
   remote: async () => (await import("./remote.ts")).benchRemote,
   xrf: async () => (await import("./xrf.ts")).benchXrf,
+  integration: async () => (await import("./integration.ts")).benchIntegration,
+  pipeline: async () => (await import("./pipeline.ts")).benchPipeline,
 };
 
 const only = process.argv.slice(2);

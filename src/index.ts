@@ -11,3 +11,4 @@ export * from "./xrf/index.ts";
 export { AbortError } from "./util/abort.ts";
 export * from "./tango/index.ts";
 export * from "./remote/index.ts";
+export * from "./integration/index.ts";

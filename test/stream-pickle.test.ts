@@ -164,7 +164,7 @@ test("StreamRecorder({ format: 'pickle' }) publishes what the original publishes
       assert.equal(footer.kind, "footer");
       assert.deepEqual(got[4], expected({
         status: "finished", scannr: 1n, description: "ascan samx 0 1 2 0.01 sample=Au", path: env.paths.directory,
-        snapshot: footer.snapshot as Picklable, endTime: footer.endTime,
+        snapshot: footer.snapshot as Picklable, endTime: footer.endTime, stats: footer.stats as unknown as Picklable,
       }));
       assert.deepEqual([got.at(-1)?.scannr, got.at(-1)?.description, got.at(-1)?.path], [{ int: 2 }, "loopscan 50 0.01", env.paths.directory]);
     } finally {

@@ -1,8 +1,7 @@
-import { join } from "node:path";
-import { existsSync, mkdirSync } from "node:fs";
 import type { Dataset, File } from "h5wasm/node";
 import type { DataId, DetectorOptions } from "./Detector.ts";
 import { SimulatedDetector } from "./SimulatedDetector.ts";
+import { createDetectorFile } from "./detectorFile.ts";
 import type { Link } from "../data/values.ts";
 
 /**
@@ -27,20 +26,7 @@ export class DummyWritingDetector extends SimulatedDetector {
     await super.prepare(acqTime, dataId, nStarts);
     await this.finish();
     if (!dataId) return;
-    // h5wasm compiles a large WebAssembly module: load it on the first scan, not at start-up
-    const { default: h5wasm } = await import("h5wasm/node");
-    await h5wasm.ready;
-    mkdirSync(dataId.path, { recursive: true });
-    this.fileName = join(dataId.path, `scan_${String(dataId.scannr).padStart(6, "0")}_${this.name}.h5`);
-    if (existsSync(this.fileName)) throw new Error(`${this.name}: ${this.fileName} already exists`);
-    this.file = new h5wasm.File(this.fileName, "w");
-    const [h, w] = this.shape;
-    this.file.create_group("entry");
-    this.file.create_group("entry/data");
-    this.dataset = this.file.create_dataset({
-      name: DummyWritingDetector.datasetPath, data: new Uint16Array(0), shape: [0, h, w],
-      maxshape: [null, h, w], chunks: [1, h, w], dtype: "<H",
-    });
+    ({ fileName: this.fileName, file: this.file, dataset: this.dataset } = await createDetectorFile(this.name, dataId, DummyWritingDetector.datasetPath, this.shape, "<H"));
     this.frameCount = 0;
   }
 

@@ -6,3 +6,4 @@ export { PseudoDetector } from "./PseudoDetector.ts";
 export { DetectorGroup } from "./DetectorGroup.ts";
 import "./macros.ts";
 export * from "./xspress3/index.ts";
+export { SimulatedEiger, DEFAULT_EIGER_STREAM } from "./eiger/index.ts";

@@ -6,7 +6,7 @@
  * a crash: opening the store marks it `interrupted`.
  */
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 
@@ -62,29 +62,41 @@ function historyItem(r: HistoryRow): HistoryItem {
   return { id: r.id, line: r.line, status: r.status, scannr: r.scannr, error: r.error, startedAt: r.started_at, endedAt: r.ended_at, addedBy: r.added_by };
 }
 
-export class QueueStore {
-  private constructor(private readonly db: BetterSqlite3.Database, readonly file: string) {}
+/** Opens (or creates) the database; better-sqlite3 loads here, so a shell that never queues anything does not load it. */
+function openDatabase(file: string): BetterSqlite3.Database {
+  let Database: typeof BetterSqlite3;
+  try {
+    Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+  } catch (e) {
+    throw new Error(`the queue needs better-sqlite3, which does not load (${e instanceof Error ? e.message : String(e)}): run npm install`);
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 2000");
+  db.exec(SCHEMA);
+  return db;
+}
 
-  /** Opens (or creates) the store and marks items cut short by a crash `interrupted`; returns them too. */
+export class QueueStore {
+  private handle: BetterSqlite3.Database | null = null;
+
+  private constructor(readonly file: string) {}
+
+  /** The database, opened on first use: until something is queued the data directory holds no open file of ours. */
+  private get db(): BetterSqlite3.Database {
+    return (this.handle ??= openDatabase(this.file));
+  }
+
+  /** The store; when its file exists, items cut short by a crash are marked `interrupted` now, and returned. */
   static open(file: string): { store: QueueStore; interrupted: HistoryItem[] } {
-    let Database: typeof BetterSqlite3;
-    try {
-      // loaded on first use: a shell that never queues anything does not load the native module
-      Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
-    } catch (e) {
-      throw new Error(`the queue needs better-sqlite3, which does not load (${e instanceof Error ? e.message : String(e)}): run npm install`);
-    }
-    mkdirSync(dirname(file), { recursive: true });
-    const db = new Database(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma("busy_timeout = 2000");
-    db.exec(SCHEMA);
-    const store = new QueueStore(db, file);
-    return { store, interrupted: store.markCrashed() };
+    const store = new QueueStore(file);
+    return { store, interrupted: existsSync(file) ? store.markCrashed() : [] };
   }
 
   close(): void {
-    this.db.close();
+    this.handle?.close();
+    this.handle = null;
   }
 
   list(): QueueItem[] {

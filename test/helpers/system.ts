@@ -36,6 +36,12 @@ export function needsPyzmq(): string | false {
   return (zmqCache ??= needs("python3-zmq", pythonHas("zmq") && pythonHas("numpy")));
 }
 
+let pyfaiCache: string | false | undefined;
+/** pyFAI, the independent reference for the radial integration tests */
+export function needsPyFAI(): string | false {
+  return (pyfaiCache ??= needs("python3-pyfai", pythonHas("pyFAI") && pythonHas("h5py")));
+}
+
 let tangoCache: string | false | undefined;
 export function needsTango(): string | false {
   return (tangoCache ??= needs("tango-test and python3-tango", existsSync(TANGO_TEST_BINARY) && pythonHas("tango")));

@@ -1,0 +1,61 @@
+/**
+ * pipeline.frames_per_s: the simulated Eiger 4M (2167 × 2070 uint32, frames
+ * precomputed) PUSHes 200 frames as fast as it can to contrast-integrate-workers
+ * with 2 local workers (1000 bins, bbox, solid angle); from the first frame sent
+ * to the collector closing scan_NNNNNN_integrated.h5. Everything on this one
+ * 2-core machine: detector, receiver, collector and workers share the cores.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Figure } from "./scan.ts";
+import { SimulatedEiger } from "../src/detectors/eiger/SimulatedEiger.ts";
+import { formatPoni } from "../src/integration/poni.ts";
+import { namedDetector } from "../src/integration/detector.ts";
+import { freePort } from "../test/helpers/tango.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const FRAMES = 200;
+
+export async function benchPipeline(): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-bench-pipeline-"));
+  const geometry = { distance: 0.3, poni1: 0.0801, poni2: 0.0783, rot1: 0, rot2: 0, rot3: 0, wavelength: 1e-10 };
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...geometry, detector: namedDetector("Eiger4M")! }));
+  const address = `tcp://127.0.0.1:${await freePort()}`;
+  const eiger = new SimulatedEiger({ name: "eiger4m", address, poni: { ...geometry, detector: "Eiger4M" } });
+  const child = spawn(process.execPath, ["bin/contrast-integrate-workers.js", "--poni", join(dir, "g.poni"), "--stream", address, "--workers", "2",
+    "--dir", dir, "--bins", "1000", "--cache", join(dir, "cache")], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d) => (log += d));
+  const waitFor = (re: RegExp) => new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (re.test(log)) { clearInterval(poll); resolve(); }
+      else if (child.exitCode !== null) { clearInterval(poll); reject(new Error(`the pipeline ended:\n${log}`)); }
+    }, 20);
+  });
+  try {
+    await waitFor(/(worker \d: table loaded[\s\S]*){2}/);
+    await eiger.open();
+    while (eiger.receivers === 0) await new Promise((r) => setTimeout(r, 20));
+    eiger.burstN = FRAMES;
+    eiger.streamOutsideScans = true; // no file of its own: the figure is the pipeline's
+    await eiger.prepare(0, null, 1);
+    const load = loadavg()[0];
+    const t0 = performance.now();
+    await eiger.start();
+    await eiger.done();
+    await eiger.finish();
+    await waitFor(new RegExp(`series \\d+: ${FRAMES} frames integrated`));
+    const seconds = (performance.now() - t0) / 1000;
+    return [{
+      name: "pipeline.frames_per_s", value: +(FRAMES / seconds).toFixed(1), unit: "frames/s",
+      note: `${FRAMES} Eiger 4M frames, simulator -> receiver -> 2 workers -> collector -> file, one 2-core machine; load average ${load.toFixed(2)} before`,
+    }];
+  } finally {
+    child.kill("SIGTERM");
+    await eiger.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The integrate macro: the pipeline as a child process that lsrec lists, a
+ * scan with the simulated Eiger whose scan file links the integrated results,
+ * and a mask of the wrong shape refused before any scan.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { env, runCommand, Hdf5Recorder, SimulatedEiger, type RecorderRow } from "../src/index.ts";
+import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
+import { freePort } from "./helpers/tango.ts";
+import { needsH5py, PY_PLAIN_VALUES, runPython } from "./helpers/system.ts";
+
+test("integrate starts the pipeline as a recorder; a scan's file links its integrated frames", { skip: needsH5py(), timeout: 600_000 }, async () => {
+  resetBeamline();
+  const h5rec = new Hdf5Recorder({ name: "h5rec" });
+  await h5rec.start();
+  const eiger = new SimulatedEiger({
+    name: "e1m", address: `tcp://127.0.0.1:${await freePort()}`, cycle: 2,
+    poni: { distance: 0.2, poni1: 0.04, poni2: 0.04, rot1: 0, rot2: 0, rot3: 0, wavelength: 1e-10, detector: "Eiger1M" },
+  });
+  try {
+    const small = join(env.paths.directory, "small.npy");
+    const header = "{'descr': '|u1', 'fortran_order': False, 'shape': (10, 10), }".padEnd(117, " ") + "\n";
+    writeFileSync(small, Buffer.concat([Buffer.from("\x93NUMPY\x01\x00", "latin1"), Buffer.from([header.length, 0]), Buffer.from(header, "latin1"), Buffer.alloc(100)]));
+    await assert.rejects(runCommand(`integrate e1m mask="${small}"`), /has shape 10×10, the detector is 1065×1030/);
+    await assert.rejects(runCommand("integrate e1m colour=3"), /unknown keyword colour=/);
+
+    await runCommand("integrate e1m workers=2 bins=150");
+    assert.match(takeOutput(), /integration pipeline running \(pid \d+\): tcp:\/\/127\.0\.0\.1:\d+ -> 2 workers/);
+    const rows = (await runCommand("lsrec")) as RecorderRow[];
+    const row = rows.find((r) => r.name === "integration");
+    assert.ok(row?.alive && row.pid, "lsrec shows the pipeline alive with its process id");
+    assert.match(takeOutput(), /integration\s+IntegrationRecorder\s+alive, pid \d+/);
+
+    await eiger.open();
+    while (eiger.receivers === 0) await sleep(20);
+    await runCommand("activate e1m");
+    await runCommand("ascan samx 0 1 7 0.01");
+    const scanFile = join(env.paths.directory, "000001.h5");
+    let r: { shape: number[]; integrated: number } | null = null;
+    for (let i = 0; i < 600 && !r; i++) {
+      try {
+        r = runPython<{ shape: number[]; integrated: number }>(PY_PLAIN_VALUES + `
+g = h5py.File("${scanFile}", "r")["entry/measurement/integrated"]
+assert g.attrs["frames_integrated"] == 8
+print(json.dumps({"shape": list(g["I"].shape), "integrated": clean(g.attrs["frames_integrated"])}))`);
+      } catch {
+        await sleep(200);
+      }
+    }
+    assert.ok(r, "the scan file links 8 integrated frames");
+    assert.deepEqual(r.shape, [8, 150]);
+    await runCommand("integrate stop");
+    assert.match(takeOutput(), /integration pipeline stopped/);
+  } finally {
+    await runCommand("integrate stop").catch(() => {});
+    await eiger.close();
+    await h5rec.stop();
+  }
+});

@@ -1,0 +1,114 @@
+/**
+ * The live pipeline end to end over real sockets: simulated Eiger → receiver →
+ * two worker processes → collector → scan_NNNNNN_integrated.h5, read back with
+ * h5py; a worker killed mid-series loses no frame; a frame of the wrong shape
+ * is skipped and counted.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Push } from "zeromq";
+import { SimulatedEiger } from "../src/detectors/eiger/SimulatedEiger.ts";
+import { imageMessage, seriesEnd, seriesHeader } from "../src/detectors/eiger/streamV1.ts";
+import { formatPoni } from "../src/integration/poni.ts";
+import { namedDetector } from "../src/integration/detector.ts";
+import { runNode, ROOT } from "./helpers/cli.ts";
+import { needsH5py, PY_PLAIN_VALUES, runPython } from "./helpers/system.ts";
+import { freePort } from "./helpers/tango.ts";
+
+const GEOMETRY = { distance: 0.2, poni1: 0.04, poni2: 0.04, rot1: 0, rot2: 0, rot3: 0, wavelength: 1e-10 };
+
+interface Pipeline { child: ChildProcess; log: () => string; waitFor(re: RegExp): Promise<void> }
+
+function startPipeline(dir: string, stream: string, workers: number): Pipeline {
+  const child = spawn(process.execPath, ["bin/contrast-integrate-workers.js", "--poni", join(dir, "g.poni"), "--stream", stream, "--workers", String(workers),
+    "--dir", dir, "--bins", "200", "--cache", join(dir, "cache"), "--resend-after", "5"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  return {
+    child, log: () => err,
+    waitFor: (re) => new Promise((resolve, reject) => {
+      const deadline = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out waiting for ${re}; log:\n${err}`)); }, 240_000);
+      const poll = setInterval(() => {
+        if (re.test(err)) { clearInterval(poll); clearTimeout(deadline); resolve(); }
+        if (child.exitCode !== null) { clearInterval(poll); clearTimeout(deadline); reject(new Error(`the pipeline ended: ${err}`)); }
+      }, 50);
+    }),
+  };
+}
+
+test("frames from the simulated Eiger are integrated in order; a killed worker loses none", { skip: needsH5py() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger1M")! }));
+  const address = `tcp://127.0.0.1:${await freePort()}`;
+  const eiger = new SimulatedEiger({ name: "e1m", address, poni: { ...GEOMETRY, detector: "Eiger1M" }, cycle: 3 });
+  const pipeline = startPipeline(dir, address, 2);
+  try {
+    await pipeline.waitFor(/workers pull from/);
+    await pipeline.waitFor(/(worker \d: table loaded[\s\S]*){2}/);
+    await eiger.open();
+    while (eiger.receivers === 0) await new Promise((r) => setTimeout(r, 20));
+    await eiger.prepare(0.001, { scannr: 5, path: dir }, 24);
+    for (let i = 0; i < 24; i++) {
+      await eiger.start();
+      await eiger.done();
+      if (i === 8) {
+        const workers = execFileSync("pgrep", ["-P", String(pipeline.child.pid)], { encoding: "utf8" }).trim().split("\n").map(Number);
+        assert.equal(workers.length, 2, "two worker processes");
+        process.kill(workers[0], "SIGKILL");
+      }
+    }
+    await eiger.finish();
+    await pipeline.waitFor(/series 5: 24 frames integrated, 0 skipped/);
+    assert.match(pipeline.log(), /worker 0 \(pid \d+\) ended: SIGKILL/);
+    const offline = await runNode(["bin/contrast-integrate.js", "--poni", join(dir, "g.poni"), "--input", `${join(dir, "scan_000005_e1m.h5")}:/entry/data/data`,
+      "--bins", "200", "--cache", join(dir, "cache"), "--out", join(dir, "offline.h5")]);
+    assert.equal(offline.code, 0, offline.err);
+    const r = runPython<{ shape: number[]; frames: number[]; integrated: number; skipped: number; same: boolean; signal: number }>(PY_PLAIN_VALUES + `
+live = h5py.File("${join(dir, "scan_000005_integrated.h5")}", "r")["entry/integrated"]
+off = h5py.File("${join(dir, "offline.h5")}", "r")["entry/integrated"]
+print(json.dumps({"shape": list(live["I"].shape), "frames": clean(live["frame"][()]), "integrated": clean(live.attrs["frames_integrated"]),
+  "skipped": clean(live.attrs["frames_skipped"]), "same": bool(np.array_equal(live["I"][()], off["I"][()])), "signal": float(live["I"][()].max())}))`);
+    assert.deepEqual(r.shape, [24, 200]);
+    assert.deepEqual(r.frames, Array.from({ length: 24 }, (_, i) => i), "rows in frame order");
+    assert.equal(r.integrated, 24);
+    assert.equal(r.skipped, 0);
+    assert.ok(r.same, "the live results equal the offline command's on the detector's own file");
+    assert.ok(r.signal > 0);
+  } finally {
+    pipeline.child.kill("SIGTERM");
+    await eiger.close();
+  }
+});
+
+test("a frame whose shape is not the geometry's is skipped and counted", { skip: needsH5py() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger500k")! }));
+  const address = `tcp://127.0.0.1:${await freePort()}`;
+  const push = new Push({ linger: 2000, sendTimeout: 60_000 });
+  await push.bind(address);
+  const pipeline = startPipeline(dir, address, 1);
+  try {
+    await pipeline.waitFor(/worker 0: table/);
+    const good = new Uint32Array(514 * 1030).fill(3);
+    const t = process.hrtime.bigint();
+    await push.send(seriesHeader(9, { x_pixels_in_detector: 1030, y_pixels_in_detector: 514, beam_center_x: 0, beam_center_y: 0, detector_distance: 0.2, wavelength: 1, count_time: 0.1, frame_time: 0.1, nimages: 3, ntrigger: 1 }));
+    await push.send(imageMessage(9, 0, good, 1030, 514, t, t));
+    await push.send(imageMessage(9, 1, new Uint32Array(100 * 100), 100, 100, t, t));
+    await push.send(imageMessage(9, 2, good, 1030, 514, t, t));
+    await push.send(seriesEnd(9));
+    await pipeline.waitFor(/series 9: 2 frames integrated, 1 skipped/);
+    assert.match(pipeline.log(), /frame 1 of series 9 skipped: shape 100x100 \(width x height\) is not the geometry's 1030x514/);
+    const r = runPython<{ rows: number[]; skipped: number }>(PY_PLAIN_VALUES + `
+g = h5py.File("${join(dir, "scan_000009_integrated.h5")}", "r")["entry/integrated"]
+print(json.dumps({"rows": clean(g["frame"][()]), "skipped": clean(g.attrs["frames_skipped"])}))`);
+    assert.deepEqual(r.rows, [0, 2]);
+    assert.equal(r.skipped, 1);
+  } finally {
+    pipeline.child.kill("SIGTERM");
+    push.close();
+  }
+});
