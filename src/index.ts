@@ -7,5 +7,6 @@ export * from "./motors/index.ts";
 export * from "./detectors/index.ts";
 export * from "./scans/index.ts";
 export * from "./recorders/index.ts";
+export * from "./hardware/sim/index.ts";
 export { AbortError } from "./util/abort.ts";
 export * from "./tango/index.ts";
