@@ -45,6 +45,18 @@ export class TriggerSource {
   }
 }
 
+/** A detector that is also a trigger source (a PandABox): it emits `period`-spaced trains on `triggers`. */
+export interface TriggerBox extends Detector {
+  readonly triggers: TriggerSource;
+  /** seconds between the triggers of a train */
+  period: number;
+}
+
+export function isTriggerBox(d: Detector): d is TriggerBox {
+  const b = d as Partial<TriggerBox>;
+  return b.triggers instanceof TriggerSource && typeof b.period === "number";
+}
+
 /** Detectors that can be hardware triggered: they are wired to a trigger source. */
 export function isTriggerable(d: Detector): boolean {
   return d.triggerSource !== null;

@@ -1,4 +1,5 @@
 import type { Motor } from "./Motor.ts";
+import type { TriggerSource } from "../detectors/triggers.ts";
 
 /** One line of a fly scan, in the axis' user units: `triggers` points from `start` to `stop`, `period` s apart. */
 export interface FlyLine {
@@ -18,6 +19,8 @@ export interface FlyLine {
  * `lineStart` source fires when the axis passes `start` at speed.
  */
 export interface FlyAxis extends Motor {
+  /** the controller's output that fires (one trigger) when the axis passes a line's start at speed */
+  readonly lineStart: TriggerSource;
   /** where the waveform begins and ends (user units): the whole of it must be inside the limits */
   lineExtent(line: FlyLine): [number, number];
   /** runs the line; settles when the waveform is over or stopped (`stop()`) */

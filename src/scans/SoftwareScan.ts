@@ -3,6 +3,7 @@ import { env } from "../environment/env.ts";
 import { Motor, LimitError, named } from "../motors/Motor.ts";
 import { Detector } from "../detectors/Detector.ts";
 import { DetectorGroup } from "../detectors/DetectorGroup.ts";
+import { setTriggerMode } from "../detectors/triggers.ts";
 import { Recorder } from "../recorders/Recorder.ts";
 import type { ScanFooter, ScanHeader, ScanPoint, ScanStatus } from "../recorders/messages.ts";
 import type { Value, ValueDict } from "../data/values.ts";
@@ -43,6 +44,8 @@ export abstract class SoftwareScan implements MacroInstance {
   /** collects the scalar readings for the peak statistics (stats.ts) */
   private peaks = new PeakCollector([], []);
   private estimate?: ScanEstimate;
+  /** puts the detectors' trigger settings back as the user left them */
+  private restoreTriggers = () => {};
 
   /** A scan with more points than this is refused (it would take days and fill memory). */
   static maxPoints = 10_000_000;
@@ -64,12 +67,16 @@ export abstract class SoftwareScan implements MacroInstance {
     await this.refuseIfBusy(group, recorders);
     const positions = await this.plan();
     throwIfAborted(signal);
-    this.estimate = estimateScan(this.motors, this.startPositions, positions, detectors.length ? this.exposure : 0, this.returnToStart);
+    this.estimate = estimateScan(this.motors, this.startPositions, positions, detectors.length ? this.secondsPerPoint() : 0, this.returnToStart);
     this.peaks = new PeakCollector(this.motors.map((m) => m.name), detectors.map((d) => d.name), this.grid);
 
     const dir = await env.paths.getDirectory();
     this.scannr = env.takeScanId(dir);
-    await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
+    this.restoreTriggers = this.setTriggers(detectors);
+    await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length).catch((e: unknown) => {
+      this.restoreTriggers();
+      throw e;
+    });
 
     let status: ScanStatus = "failed";
     let error: unknown;
@@ -107,14 +114,8 @@ export abstract class SoftwareScan implements MacroInstance {
       await abortable(Promise.all(this.motors.map((m, j) => m.move(positions[i][j]))), signal);
       if (hooks.beforeArm) await hooks.beforeArm(this);
       await group.arm();
-      if (hooks.beforeStart) await hooks.beforeStart(this);
-      await group.start();
-      if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
-      await abortable(group.done(), signal);
-      const data: Record<string, Value> = {};
-      const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
-      this.motors.forEach((m, j) => (data[m.name] = actual[j]));
-      Object.assign(data, await group.read());
+      await this.acquire(i, group, signal);
+      const data = await this.record(i, group);
       const elapsed = (performance.now() - t0) / 1000;
       data.dt = elapsed;
       this.peaks.add(i, data);
@@ -129,6 +130,40 @@ export abstract class SoftwareScan implements MacroInstance {
     }
   }
 
+  /**
+   * Extension point: acquires point `index` once the motors are there and the
+   * detectors armed: starts them and settles when they are done. A fly scan
+   * runs a whole line here. Abort and clean-up stay with the loop.
+   */
+  protected async acquire(index: number, group: DetectorGroup, signal: AbortSignal): Promise<void> {
+    const hooks = env.hooks;
+    if (hooks.beforeStart) await hooks.beforeStart(this);
+    await group.start();
+    if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
+    await abortable(group.done(), signal);
+  }
+
+  /** Extension point: point `index`'s record: the motors' positions in order, then every detector's data. */
+  protected async record(index: number, group: DetectorGroup): Promise<Record<string, Value>> {
+    const data: Record<string, Value> = {};
+    const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
+    this.motors.forEach((m, j) => (data[m.name] = actual[j]));
+    return Object.assign(data, await group.read());
+  }
+
+  /**
+   * Extension point: sets the detectors' trigger mode for the scan and returns what puts
+   * the user's settings back. Software scans take one software-started frame per point.
+   */
+  protected setTriggers(detectors: Detector[]): () => void {
+    return setTriggerMode(detectors, null);
+  }
+
+  /** Extension point: seconds of acquisition per point, for the estimate. */
+  protected secondsPerPoint(): number {
+    return this.exposure;
+  }
+
   private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal; description: string }): Promise<ScanResult> {
     const problems: string[] = [];
     if (s.status !== "finished") {
@@ -137,6 +172,7 @@ export abstract class SoftwareScan implements MacroInstance {
       stops.forEach((r, j) => r.status === "rejected" && problems.push(`${this.motors[j].name}: ${String(r.reason)}`));
     }
     problems.push(...(await s.group.finish()));
+    this.restoreTriggers();
     if (this.returnToStart) await this.goBack(problems, s.signal);
     const peaks = this.peaks.finish(this.scannr, s.description);
     const message = s.error instanceof Error ? s.error.message : s.error === undefined ? undefined : String(s.error);

@@ -81,6 +81,10 @@ export class PiezoAxis extends Motor implements FlyAxis {
     this.path = still(opts.dialPosition ?? 0);
   }
 
+  get lineStart(): TriggerSource {
+    return this.stage.lineStart;
+  }
+
   /** Commanded dial position at time `t` (ms). */
   private commanded(t: number): number {
     const p = this.path;
