@@ -50,11 +50,13 @@ export interface TriggerBox extends Detector {
   readonly triggers: TriggerSource;
   /** seconds between the triggers of a train */
   period: number;
+  /** keys of its reading that hold one value per trigger (the encoders: named after their motors) */
+  readonly channels: string[];
 }
 
 export function isTriggerBox(d: Detector): d is TriggerBox {
   const b = d as Partial<TriggerBox>;
-  return b.triggers instanceof TriggerSource && typeof b.period === "number";
+  return b.triggers instanceof TriggerSource && typeof b.period === "number" && Array.isArray(b.channels);
 }
 
 /** Detectors that can be hardware triggered: they are wired to a trigger source. */

@@ -21,6 +21,12 @@ export interface ScanHeader {
   snapshot: ValueDict;
   /** total number of points if known */
   npoints: number | null;
+  /**
+   * A fly scan's map: where in the records its slow and fast coordinates are
+   * (`"panda0/pzy"`: key `pzy` of the dict `panda0`). The default plot is then
+   * the first detector with one value per trigger over these two.
+   */
+  map?: [string, string];
 }
 
 /** Sent once per point: motor positions, detector readings and dt. */

@@ -61,6 +61,7 @@ export class FlyScan extends Mesh {
     this.accTime = this.kwarg("acctime") ?? FlyScan.defaultAccTime;
     this.latency = this.checkedLatency(this.kwarg("latency"));
     this.lines = [];
+    this.map = this.motors.length > 1 ? this.mapCoordinates() : undefined;
     const positions = await super.plan(violations);
     this.lines.forEach((line, i) => {
       try {
@@ -128,6 +129,14 @@ export class FlyScan extends Mesh {
 
   protected override secondsPerPoint(): number {
     return this.triggers * this.period + 2 * this.accTime;
+  }
+
+  /** The map's slow and fast coordinates: the first active box's encoders of the motors where it has them, else the motors. */
+  private mapCoordinates(): [string, string] {
+    const box = Detector.getInstances().find((d): d is TriggerBox => d.active && isTriggerBox(d));
+    const at = (name: string) => (box?.channels.includes(name) ? `${box.name}/${name}` : name);
+    const slow = this.motors[1] ?? this.fly;
+    return [at(slow.name), at(this.fly.name)];
   }
 
   private kwarg(name: string): number | undefined {

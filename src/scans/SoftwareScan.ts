@@ -41,6 +41,8 @@ export abstract class SoftwareScan implements MacroInstance {
 
   /** points per motor of a grid scan (last motor fastest): peak statistics are then per axis */
   grid?: number[];
+  /** a fly scan's map coordinates for the recorders' default plot (ScanHeader.map) */
+  protected map?: [string, string];
   /** collects the scalar readings for the peak statistics (stats.ts) */
   private peaks = new PeakCollector([], []);
   private estimate?: ScanEstimate;
@@ -88,6 +90,7 @@ export abstract class SoftwareScan implements MacroInstance {
         startTime: Date.now() / 1000, motors: this.motors.map((m) => m.name),
         detectors: detectors.map((d) => d.name), tags: this.tags(),
         snapshot: await env.snapshot.capture(), npoints: positions.length,
+        ...(this.map ? { map: this.map } : {}),
       };
       await Promise.all(recorders.map(async (r) => {
         await r.send(header);

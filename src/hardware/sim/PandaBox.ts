@@ -45,6 +45,10 @@ export class PandaBox extends SimulatedDetector {
     this.startTimeout = opts.startTimeout ?? 2;
   }
 
+  get channels(): string[] {
+    return [...this.encoders.map((e) => e.name), "time"];
+  }
+
   override async start(): Promise<void> {
     const input = this.triggerSource;
     if (this.hwTrig && !input) throw new Error(`${this.name}: hwTrig is set but nothing is wired to its input`);
