@@ -2,9 +2,10 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  env, runCommand, Recorder, Hdf5Recorder, StreamRecorder, PiezoStage, PandaBox, DummyDetector, Dummy1dDetector,
+  env, runCommand, Recorder, Hdf5Recorder, StreamRecorder, DummyDetector, Dummy1dDetector,
   DummyWritingDetector, type ScanHeader, type ScanPoint, type NdArray, type ValueDict,
 } from "../src/index.ts";
+import { flyHardware } from "./helpers/fly.ts";
 import { resetBeamline } from "./helpers/beamline.ts";
 import { needsH5py, runPython } from "./helpers/system.ts";
 import { StreamListener, readScanFile } from "./helpers/recorders.ts";
@@ -17,10 +18,7 @@ test("a fly scan's file: (lines, triggers) datasets, the box's encoders under it
   { skip: needsH5py(), timeout: 120_000 }, async () => {
     const bl = resetBeamline();
     bl.spec.active = false;
-    const stage = new PiezoStage({ name: "lc400" });
-    const pzx = stage.axis({ name: "pzx", dialLimits: [0, 100] });
-    const pzy = stage.axis({ name: "pzy", dialLimits: [0, 100] });
-    const box = new PandaBox({ name: "panda0", encoders: [pzx, pzy], triggerSource: stage.lineStart });
+    const { pzx, box } = flyHardware();
     new DummyDetector({ name: "tdet", triggerSource: box.triggers, hwTrigMinLatency: 0.0002, signal: (t) => (t === undefined ? 0 : pzx.positionAt(t)) });
     new Dummy1dDetector({ name: "tspec", triggerSource: box.triggers, channels: 16 });
     new DummyWritingDetector({ name: "eiger", triggerSource: box.triggers, shape: [8, 8] });

@@ -1,9 +1,10 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import {
-  runCommand, PiezoStage, PandaBox, DummyDetector, Dummy1dDetector, Dummy2dDetector, LimitError, isNdArray,
-  type PiezoAxis, type FlyLine, type ValueDict,
+  runCommand, DummyDetector, Dummy1dDetector, Dummy2dDetector, LimitError, isNdArray,
+  type PiezoAxis, type PiezoStage, type PandaBox, type FlyLine, type ValueDict,
 } from "../src/index.ts";
+import { flyHardware } from "./helpers/fly.ts";
 import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
 
 let pzx: PiezoAxis;
@@ -13,10 +14,7 @@ let box: PandaBox;
 
 beforeEach(() => {
   resetBeamline();
-  stage = new PiezoStage({ name: "lc400" });
-  pzx = stage.axis({ name: "pzx", dialLimits: [0, 100] });
-  pzy = stage.axis({ name: "pzy", dialLimits: [0, 100] });
-  box = new PandaBox({ name: "panda0", encoders: [pzx, pzy], triggerSource: stage.lineStart });
+  ({ stage, pzx, pzy, box } = flyHardware());
 });
 
 const line: FlyLine = { start: 10, stop: 20, triggers: 11, period: 0.002, accTime: 0.002 };

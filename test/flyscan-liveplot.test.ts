@@ -2,8 +2,9 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { chromium, type Browser } from "playwright-core";
-import { runCommand, Recorder, PiezoStage, PandaBox, DummyDetector, type ScanPoint } from "../src/index.ts";
+import { runCommand, Recorder, DummyDetector, type ScanPoint } from "../src/index.ts";
 import type { LivePlotView } from "../src/recorders/liveplot/protocol.ts";
+import { flyHardware } from "./helpers/fly.ts";
 import { resetBeamline } from "./helpers/beamline.ts";
 import { CHROMIUM, needsChromium } from "./helpers/system.ts";
 
@@ -17,10 +18,7 @@ after(async () => {
 test("liveplot pzx tdet: a fly scan draws every trigger of every line on the map", { skip, timeout: 120_000 }, async () => {
   const bl = resetBeamline();
   bl.spec.active = false;
-  const stage = new PiezoStage({ name: "lc400" });
-  const pzx = stage.axis({ name: "pzx", dialLimits: [0, 100] });
-  const pzy = stage.axis({ name: "pzy", dialLimits: [0, 100] });
-  const box = new PandaBox({ name: "panda0", encoders: [pzx, pzy], triggerSource: stage.lineStart });
+  const { pzx, box } = flyHardware();
   new DummyDetector({ name: "tdet", triggerSource: box.triggers, signal: (t) => (t === undefined ? 0 : pzx.positionAt(t)) });
   const url = (await runCommand("liveplot pzx tdet port=0")) as string;
   browser = await chromium.launch({

@@ -1,9 +1,10 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import {
-  runCommand, env, PiezoStage, PandaBox, DummyDetector, Dummy1dDetector, LimitError,
-  type PiezoAxis, type ScanPoint, type ScanFooter, type ValueDict, type NdArray,
+  runCommand, env, PiezoStage, DummyDetector, Dummy1dDetector, LimitError,
+  type PiezoAxis, type PandaBox, type ScanPoint, type ScanFooter, type ValueDict, type NdArray,
 } from "../src/index.ts";
+import { flyHardware } from "./helpers/fly.ts";
 import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
 
 let bl: ReturnType<typeof resetBeamline>;
@@ -15,10 +16,7 @@ let tspec: Dummy1dDetector;
 
 beforeEach(() => {
   bl = resetBeamline();
-  const stage = new PiezoStage({ name: "lc400" });
-  pzx = stage.axis({ name: "pzx", dialLimits: [0, 100] });
-  pzy = stage.axis({ name: "pzy", dialLimits: [0, 100] });
-  box = new PandaBox({ name: "panda0", encoders: [pzx, pzy], triggerSource: stage.lineStart });
+  ({ pzx, pzy, box } = flyHardware());
   tdet = new DummyDetector({ name: "tdet", triggerSource: box.triggers, hwTrigMinLatency: 0.0002 });
   tspec = new Dummy1dDetector({ name: "tspec", triggerSource: box.triggers, hwTrigMinLatency: 0.0001, channels: 16 });
   bl.spec.active = false;
