@@ -8,6 +8,7 @@ const groups: Record<string, () => Promise<Group>> = {
   liveplot: async () => (await import("./liveplot.ts")).benchLivePlot,
   tango: async () => (await import("./tango.ts")).benchTango,
   recorders: async () => (await import("./recorders.ts")).benchRecorders,
+  flyscan: async () => (await import("./flyscan.ts")).benchFlyScan,
 };
 
 const only = process.argv.slice(2);

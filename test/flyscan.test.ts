@@ -1,7 +1,7 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import {
-  runCommand, env, PiezoStage, DummyDetector, Dummy1dDetector, LimitError,
+  runCommand, env, PiezoStage, PseudoDetector, DummyDetector, Dummy1dDetector, LimitError,
   type PiezoAxis, type PandaBox, type ScanPoint, type ScanFooter, type ValueDict, type NdArray,
 } from "../src/index.ts";
 import { flyHardware } from "./helpers/fly.ts";
@@ -74,6 +74,14 @@ test("a detector wired to a box that is not active is refused", async () => {
   box.active = false;
   await assert.rejects(runCommand("flyscan pzx 10 60 9 0.001"), /tdet is wired to panda0, which is not active/);
   assert.equal(bl.rec.messages.length, 0);
+});
+
+test("a pseudo detector over a triggered one gives one value per trigger", async () => {
+  new PseudoDetector({ name: "half", expression: "tdet / 2" });
+  await runCommand("flyscan pzx 10 60 9 0.001");
+  const half = points()[0].data.half as Float64Array;
+  assert.ok(half instanceof Float64Array && half.length === 10);
+  half.forEach((v, k) => assert.equal(v, ((points()[0].data.tdet as Float64Array)[k]) / 2));
 });
 
 test("bad arguments print the usage and move nothing", async () => {
