@@ -19,12 +19,10 @@ const s1l = new DummyMotor({ name: "s1l", velocity: 2, dialPosition: -0.5, dialL
 const s1r = new DummyMotor({ name: "s1r", velocity: 2, dialPosition: 0.5, dialLimits: [-5, 5] });
 slitPair(s1l, s1r, { gap: "s1gap", offset: "s1off" });
 
-// a piezo stage on top (nPoint LC400-like), 0..100 µm, pzx the fly axis; the trigger box
-// (PandABox-like) starts at each line's start and reads both encoders (docs/flyscans.md)
+// a piezo stage on top (nPoint LC400-like), 0..100 µm, pzx the fly axis (docs/flyscans.md)
 const lc400 = new PiezoStage({ name: "lc400" });
 const pzx = lc400.axis({ name: "pzx", dialLimits: [0, 100] });
 const pzy = lc400.axis({ name: "pzy", dialLimits: [0, 100] });
-const panda0 = new PandaBox({ name: "panda0", encoders: [pzx, pzy], triggerSource: lc400.lineStart });
 
 // detectors: a sample with a bright spot at (samx, samy) = (0.5, 0.5) mm and a 10 µm particle
 // at (60, 40) µm, seen through the piezo stage: a triggered frame passes its trigger time, so a fly
@@ -35,13 +33,17 @@ const spot = (t?: number) => {
   const y = samy.now() * 1000 + pzy.positionAt(now);
   return 1000 * Math.exp(-((x - 500) ** 2 + (y - 500) ** 2) / 80_000) + 500 * Math.exp(-((x - 60) ** 2 + (y - 40) ** 2) / 128) + 10;
 };
-const triggered = (hwTrigMinLatency: number) => ({ triggerSource: panda0.triggers, hwTrigMinLatency });
-new DummyDetector({ name: "det", signal: spot, ...triggered(0.00005) });
-new Dummy1dDetector({ name: "spec", signal: spot, ...triggered(0.0001) });
+const det = new DummyDetector({ name: "det", signal: spot, hwTrigMinLatency: 0.00005 });
+const spec = new Dummy1dDetector({ name: "spec", signal: spot, hwTrigMinLatency: 0.0001 });
 new DummyDictDetector({ name: "counter" });
-new Dummy2dDetector({ name: "cam", signal: spot, shape: [128, 128], ...triggered(0.0005) });
-new DummyWritingDetector({ name: "eiger", active: false, ...triggered(0.0001) });
+const cam = new Dummy2dDetector({ name: "cam", signal: spot, shape: [128, 128], hwTrigMinLatency: 0.0005 });
+const eiger = new DummyWritingDetector({ name: "eiger", active: false, hwTrigMinLatency: 0.0001 });
 new PseudoDetector({ name: "norm", expression: "det / counter.monitor" });
+
+// the trigger box (PandABox-like): started at each line's start by the stage, it triggers
+// det, spec, cam and eiger, and reads both encoders
+const panda0 = new PandaBox({ name: "panda0", encoders: [pzx, pzy], triggerSource: lc400.lineStart });
+for (const d of [det, spec, cam, eiger]) d.triggerSource = panda0.triggers;
 
 // environment
 env.userLevel = 3;

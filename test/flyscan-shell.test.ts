@@ -55,5 +55,5 @@ test("Ctrl-C mid-line stops the stage and the box at once; footer interrupted; a
     assert.equal(scanFileSummary(join(s.dataDir, "000002.h5")).status, "interrupted");
     const ascan = since(await s.run("ascan pzy 0 10 2 0.01"), "ascan pzy");
     assert.match(ascan, /scan #3 finished \(3 points\)/);
-    assert.match(ascan, /^\s+2\s+10\s+\{…\}\s+0\.\d+\s+\(100,\)/m, "det gives one number per point again, spec one spectrum");
+    assert.match(ascan, /^\s+2\s+10\s+0\.\d+\s+\(100,\)/m, "det gives one number per point again, spec one spectrum");
   });

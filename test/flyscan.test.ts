@@ -63,7 +63,7 @@ test("a latency below a detector's minimum is refused before anything moves", as
 
 test("a waveform outside the fly motor's limits moves nothing", async () => {
   await runCommand("mv pzx 5 pzy 5");
-  await assert.rejects(runCommand("flyscan pzx 0 100 99 pzy 0 45 9 0.001"), (e: Error) => e instanceof LimitError && /pzx: target -?[\d.]+ is outside the limits \[0, 100\]; nothing moved/.test(e.message));
+  await assert.rejects(runCommand("flyscan pzx 0 100 99 pzy 0 45 9 0.001"), (e: Error) => e instanceof LimitError && /line 0: the waveform begins outside the limits \(acctime ramp included\): pzx: target -[\d.]+ is outside the limits \[0, 100\]; nothing moved/.test(e.message));
   await assert.rejects(runCommand("flyscan pzx 50 100 99 0.001"), /line 0: the waveform ends outside the limits: pzx: target 100\.\d+/);
   assert.deepEqual([await pzx.position(), await pzy.position()], [5, 5]);
   assert.equal(bl.rec.messages.length, 0);

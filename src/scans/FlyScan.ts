@@ -27,7 +27,7 @@ export class FlyScan extends Mesh {
     hardware-triggered detectors <intervals> + 1 times, <exp_time> + latency s apart;
     the step motors form a mesh of lines (the last given fastest). The latency
     defaults to the longest minimum latency of the triggered detectors (lstrig);
-    acctime (default 0.002 s) is the ramp before and after each line. Detectors
+    acctime (default 0.002 s, at most 1 s) is the ramp before and after each line. Detectors
     that cannot be triggered are read once per line. One record per line.`;
 
   /** ramp time before and after each line when acctime is not given */
@@ -59,10 +59,18 @@ export class FlyScan extends Mesh {
   /** Settles the latency and ramp, then checks every position and every whole waveform against the limits. */
   override async plan(violations?: LimitError[]): Promise<number[][]> {
     this.accTime = this.kwarg("acctime") ?? FlyScan.defaultAccTime;
+    // a trigger box gives up waiting for a line's start after a second or two
+    if (this.accTime > 1) throw new UsageError(`acctime must be at most 1 s (got ${this.accTime})`);
     this.latency = this.checkedLatency(this.kwarg("latency"));
     this.lines = [];
     this.map = this.motors.length > 1 ? this.mapCoordinates() : undefined;
-    const positions = await super.plan(violations);
+    const positions = await super.plan(violations).catch((e: unknown) => {
+      // the loop names the point; here a point is where a line's waveform begins, ramp included
+      if (e instanceof LimitError && e.message.includes(`${this.fly.name}: target`)) {
+        throw new LimitError(e.message.replace(/^point (\d+): /, "line $1: the waveform begins outside the limits (acctime ramp included): "));
+      }
+      throw e;
+    });
     this.lines.forEach((line, i) => {
       try {
         this.fly.checkTarget(this.fly.lineExtent(line)[1]);
@@ -127,7 +135,7 @@ export class FlyScan extends Mesh {
     return data;
   }
 
-  protected override secondsPerPoint(): number {
+  override secondsPerPoint(): number {
     return this.triggers * this.period + 2 * this.accTime;
   }
 

@@ -163,7 +163,7 @@ export abstract class SoftwareScan implements MacroInstance {
   }
 
   /** Extension point: seconds of acquisition per point, for the estimate. */
-  protected secondsPerPoint(): number {
+  secondsPerPoint(): number {
     return this.exposure;
   }
 
