@@ -1,7 +1,7 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import {
-  runCommand, env, PiezoStage, PseudoDetector, DummyDetector, Dummy1dDetector, LimitError,
+  runCommand, env, PiezoStage, PseudoDetector, Dummy2dDetector, DummyDetector, Dummy1dDetector, LimitError,
   type PiezoAxis, type PandaBox, type ScanPoint, type ScanFooter, type ValueDict, type NdArray,
 } from "../src/index.ts";
 import { flyHardware } from "./helpers/fly.ts";
@@ -48,6 +48,15 @@ test("a 10 x 100 fly scan: one record per line, 100 triggered frames, encoder av
   });
   assert.equal(footers()[0].status, "finished");
   assert.deepEqual([tdet.hwTrig, tdet.hwTrigN], [false, 1], "the user's settings come back");
+});
+
+test("the table of a fly scan keeps its columns apart when a line of images is wide", async () => {
+  new Dummy2dDetector({ name: "tcam", triggerSource: box.triggers, shape: [16, 256] });
+  takeOutput();
+  await runCommand("flyscan pzx 10 60 99 pzy 0 10 1 0.0005");
+  const out = takeOutput();
+  assert.match(out, /#\s+pzx\s+pzy\s+det\s+panda0\s+tdet\s+tspec\s+tcam\s+dt\s+left/);
+  assert.match(out, /^\s+1\s+\(100,\)\s+10\s+0\.\d+\s+\{…\}\s+\(100,\)\s+\(100,16\)\s+\(100,16,256\)\s+\d/m);
 });
 
 test("a latency below a detector's minimum is refused before anything moves", async () => {
