@@ -8,7 +8,7 @@ import { join } from "node:path";
 import {
   env, DummyMotor, DummyDetector, Dummy1dDetector, Dummy2dDetector, DummyDictDetector,
   DummyWritingDetector, Xspress3Simulator, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
-  Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS, SimulatedEiger, DEFAULT_EIGER_STREAM,
+  Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS, SimulatedEiger, DEFAULT_EIGER_STREAM, PiezoStage, PandaBox,
 } from "../src/index.ts";
 
 // motors
@@ -20,13 +20,25 @@ const s1l = new DummyMotor({ name: "s1l", velocity: 2, dialPosition: -0.5, dialL
 const s1r = new DummyMotor({ name: "s1r", velocity: 2, dialPosition: 0.5, dialLimits: [-5, 5] });
 slitPair(s1l, s1r, { gap: "s1gap", offset: "s1off" });
 
-// detectors: a sample with a bright spot at (samx, samy) = (0.5, 0.5)
-const spot = () => 1000 * Math.exp(-((samx.now() - 0.5) ** 2 + (samy.now() - 0.5) ** 2) / 0.08) + 10;
-new DummyDetector({ name: "det", signal: spot });
-new Dummy1dDetector({ name: "spec", signal: spot });
+// a piezo stage on top (nPoint LC400-like), 0..100 µm, pzx the fly axis (docs/flyscans.md)
+const lc400 = new PiezoStage({ name: "lc400" });
+const pzx = lc400.axis({ name: "pzx", dialLimits: [0, 100] });
+const pzy = lc400.axis({ name: "pzy", dialLimits: [0, 100] });
+
+// detectors: a sample with a bright spot at (samx, samy) = (0.5, 0.5) mm and a 10 µm particle
+// at (60, 40) µm, seen through the piezo stage: a triggered frame passes its trigger time, so a fly
+// map and a stepped map of pzx, pzy show the same particle
+const spot = (t?: number) => {
+  const now = t ?? performance.now();
+  const x = samx.now() * 1000 + pzx.positionAt(now);
+  const y = samy.now() * 1000 + pzy.positionAt(now);
+  return 1000 * Math.exp(-((x - 500) ** 2 + (y - 500) ** 2) / 80_000) + 500 * Math.exp(-((x - 60) ** 2 + (y - 40) ** 2) / 128) + 10;
+};
+const det = new DummyDetector({ name: "det", signal: spot, hwTrigMinLatency: 0.00005 });
+const spec = new Dummy1dDetector({ name: "spec", signal: spot, hwTrigMinLatency: 0.0001 });
 new DummyDictDetector({ name: "counter" });
-new Dummy2dDetector({ name: "cam", signal: spot, shape: [128, 128] });
-new DummyWritingDetector({ name: "eiger", active: false });
+const cam = new Dummy2dDetector({ name: "cam", signal: spot, shape: [128, 128], hwTrigMinLatency: 0.0005 });
+const eiger = new DummyWritingDetector({ name: "eiger", active: false, hwTrigMinLatency: 0.0001 });
 // a fluorescence detector streaming like MAX IV's Xspress3 ($CONTRAST_XSP3, else tcp://127.0.0.1:9999); see docs/xrf.md
 new Xspress3Simulator({
   name: "xsp3", active: false, address: process.env.CONTRAST_XSP3 || undefined,
@@ -38,6 +50,11 @@ new SimulatedEiger({
   poni: { distance: 0.3, poni1: 0.0801, poni2: 0.0783, rot1: 0, rot2: 0, rot3: 0, wavelength: 1e-10, detector: "Eiger4M" },
 });
 new PseudoDetector({ name: "norm", expression: "det / counter.monitor" });
+
+// the trigger box (PandABox-like): started at each line's start by the stage, it triggers
+// det, spec, cam and eiger, and reads both encoders
+const panda0 = new PandaBox({ name: "panda0", encoders: [pzx, pzy], triggerSource: lc400.lineStart });
+for (const d of [det, spec, cam, eiger]) d.triggerSource = panda0.triggers;
 
 // environment
 env.userLevel = 3;

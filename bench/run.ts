@@ -12,6 +12,7 @@ const groups: Record<string, () => Promise<Group>> = {
   xrf: async () => (await import("./xrf.ts")).benchXrf,
   integration: async () => (await import("./integration.ts")).benchIntegration,
   pipeline: async () => (await import("./pipeline.ts")).benchPipeline,
+  flyscan: async () => (await import("./flyscan.ts")).benchFlyScan,
 };
 
 const only = process.argv.slice(2);

@@ -8,6 +8,7 @@ export * from "./detectors/index.ts";
 export * from "./scans/index.ts";
 export * from "./recorders/index.ts";
 export * from "./xrf/index.ts";
+export * from "./hardware/sim/index.ts";
 export { AbortError } from "./util/abort.ts";
 export * from "./tango/index.ts";
 export * from "./remote/index.ts";

@@ -11,7 +11,7 @@ test("contrast SETUP -c LINE runs the lines on the simulated beamline and exits 
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /samx\s+0\.000\s+0\.000/);
   assert.match(r.out, /scan #1: ascan samx 0 1 2 0.01/);
-  assert.match(r.out, /#\s+samx\s+det\s+spec\s+counter\s+cam\s+norm\s+dt\s+left/);
+  assert.match(r.out, /#\s+samx\s+det\s+spec\s+counter\s+cam\s+panda0\s+norm\s+dt\s+left/);
   assert.match(r.out, /scan #1 finished \(3 points\)/);
   assert.doesNotMatch(r.out, /^gap\b/m, "gap is above the simulated beamline's user level");
 });

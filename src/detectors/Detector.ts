@@ -1,5 +1,6 @@
 import { Gadget } from "../gadget.ts";
 import type { Value } from "../data/values.ts";
+import type { TriggerSource } from "./triggers.ts";
 
 /** Which scan a detector's data belong to, for detectors that write their own files. */
 export interface DataId {
@@ -12,6 +13,10 @@ export interface DetectorOptions {
   name: string;
   userLevel?: number;
   active?: boolean;
+  /** wired to this trigger source: the detector can be hardware triggered (fly scans) */
+  triggerSource?: TriggerSource;
+  /** seconds a triggered detector needs between frames (readout) */
+  hwTrigMinLatency?: number;
 }
 
 /**
@@ -26,6 +31,10 @@ export abstract class Detector extends Gadget {
   /** hardware-triggered: the detector takes `hwTrigN` frames per start, triggered from outside */
   hwTrig = false;
   hwTrigN = 1;
+  /** the source that triggers this detector, null when it cannot be hardware triggered (triggers.ts) */
+  triggerSource: TriggerSource | null;
+  /** seconds needed between triggered frames; fly scans use the longest as their default latency */
+  hwTrigMinLatency: number;
   /** burst mode: `burstN` frames per start, `burstLatency` seconds apart */
   burstN = 1;
   burstLatency = 0;
@@ -35,6 +44,8 @@ export abstract class Detector extends Gadget {
   constructor(opts: DetectorOptions) {
     super(opts);
     this.active = opts.active ?? true;
+    this.triggerSource = opts.triggerSource ?? null;
+    this.hwTrigMinLatency = opts.hwTrigMinLatency ?? 0;
   }
 
   async prepare(acqTime: number, _dataId: DataId | null, _nStarts: number): Promise<void> {

@@ -3,6 +3,7 @@ import { abortable } from "../util/abort.ts";
 import { PseudoDetector } from "./PseudoDetector.ts";
 import { named } from "../motors/Motor.ts";
 import type { Value } from "../data/values.ts";
+import { setTriggerMode } from "./triggers.ts";
 
 /**
  * Runs the detector protocol on several detectors together. `prepare` and
@@ -75,11 +76,12 @@ async function settleAll(ps: Promise<unknown>[]): Promise<string[]> {
   return results.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
 }
 
-/** Counts once with every active detector (ct, tweak): nothing is recorded. */
+/** Counts once with every active detector (ct, tweak), one software-started frame each: nothing is recorded. */
 export async function countOnce(exposure: number, signal?: AbortSignal): Promise<Record<string, Value>> {
   const group = new DetectorGroup(Detector.getInstances().filter((d) => d.active));
   const busy = group.busy();
   if (busy.length) throw new Error(`${busy.map((d) => d.name).join(", ")} busy`);
+  const restoreTriggers = setTriggerMode(group.real, null);
   try {
     await group.prepare(exposure, null, 1);
     await group.arm();
@@ -91,5 +93,6 @@ export async function countOnce(exposure: number, signal?: AbortSignal): Promise
     throw e;
   } finally {
     await group.finish();
+    restoreTriggers();
   }
 }

@@ -32,20 +32,23 @@ export class DummyWritingDetector extends SimulatedDetector {
 
   override async start(): Promise<void> {
     await super.start();
-    void this.done().then(() => this.writeFrame());
+    const frames = this.frames();
+    void this.done().then(() => this.writeFrames(frames));
   }
 
   override bytesPerFrame(): number {
     return 2 * this.shape[0] * this.shape[1];
   }
 
-  private writeFrame(): void {
+  /** Appends `n` frames, each filled with its frame number. */
+  private writeFrames(n: number): void {
     if (!this.dataset || !this.file) return;
     const [h, w] = this.shape;
-    const frame = new Uint16Array(h * w).fill(this.frameCount % 65536);
-    this.dataset.resize([this.frameCount + 1, h, w]);
-    this.dataset.write_slice([[this.frameCount, this.frameCount + 1], [], []], frame);
-    this.frameCount++;
+    const frames = new Uint16Array(h * w * n);
+    for (let f = 0; f < n; f++) frames.fill((this.frameCount + f) % 65536, f * h * w, (f + 1) * h * w);
+    this.dataset.resize([this.frameCount + n, h, w]);
+    this.dataset.write_slice([[this.frameCount, this.frameCount + n], [], []], frames);
+    this.frameCount += n;
     this.file.flush();
   }
 

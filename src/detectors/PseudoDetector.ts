@@ -67,7 +67,8 @@ export class PseudoDetector extends Detector {
     return this.compiled;
   }
 
-  async compute(readings: Record<string, Value>): Promise<number> {
+  /** A number; in a fly scan, where readings are lines, an array of numbers gives a Float64Array (one per trigger). */
+  async compute(readings: Record<string, Value>): Promise<number | Float64Array> {
     const compiled = await this.compile();
     const scope: Record<string, unknown> = {};
     for (const name of this.inputs) if (name in readings) scope[name] = toMath(readings[name]);
@@ -77,6 +78,7 @@ export class PseudoDetector extends Detector {
     } catch (e) {
       throw new Error(`${this.name}: cannot evaluate '${this.expression}': ${e instanceof Error ? e.message : e}`);
     }
+    if (Array.isArray(out) && out.every((x) => typeof x === "number")) return Float64Array.from(out);
     if (typeof out !== "number") throw new Error(`${this.name}: '${this.expression}' did not give a number`);
     return out;
   }

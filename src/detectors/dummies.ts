@@ -2,8 +2,12 @@ import type { DetectorOptions } from "./Detector.ts";
 import { SimulatedDetector } from "./SimulatedDetector.ts";
 import { ndarray, type NdArray, type Value, type ValueDict } from "../data/values.ts";
 
-/** A source of intensity for the simulated detectors, e.g. a peak that depends on a motor. */
-export type Signal = () => number;
+/**
+ * A source of intensity for the simulated detectors, e.g. a peak that depends on a motor.
+ * Triggered frames pass their trigger time (performance.now() ms), so that the signal can
+ * follow a stage that moved during the line; software-started frames pass nothing.
+ */
+export type Signal = (t?: number) => number;
 
 export interface DummyDetectorOptions extends DetectorOptions {
   /** counts per second; default a constant 100 */
@@ -21,8 +25,8 @@ export class DummyDetector extends SimulatedDetector {
 
   protected reading(): Value {
     const n = this.frames();
-    if (n === 1) return this.signal() * this.acqTime;
-    return Float64Array.from({ length: n }, () => this.signal() * this.acqTime);
+    if (n === 1) return this.signal(this.frameTime(0)) * this.acqTime;
+    return Float64Array.from({ length: n }, (_, i) => this.signal(this.frameTime(i)) * this.acqTime);
   }
 
   override describe(): string {
@@ -41,12 +45,16 @@ export class Dummy1dDetector extends SimulatedDetector {
     this.signal = opts.signal ?? (() => 100);
   }
 
+  /** One spectrum, or `(frames, channels)` when it took several frames per start. */
   protected reading(): Value {
     const n = this.channels;
-    const height = this.signal() * this.acqTime;
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = height * Math.exp(-(((i - n / 2) / (n / 10)) ** 2));
-    return out;
+    const frames = this.frames();
+    const out = new Float64Array(n * frames);
+    for (let f = 0; f < frames; f++) {
+      const height = this.signal(this.frameTime(f)) * this.acqTime;
+      for (let i = 0; i < n; i++) out[f * n + i] = height * Math.exp(-(((i - n / 2) / (n / 10)) ** 2));
+    }
+    return frames === 1 ? out : ndarray(out, [frames, n]);
   }
 
   override bytesPerFrame(): number {
@@ -97,15 +105,25 @@ export class Dummy2dDetector extends SimulatedDetector {
     }
   }
 
+  /** One image, or `(frames, height, width)` when it took several frames per start. */
   protected reading(): NdArray {
-    const scale = Math.min(65535, this.signal() * this.acqTime * 100);
+    const frames = this.frames();
+    if (frames === 1) return ndarray(this.frame(this.frameTime(0)).slice(), [...this.shape]);
+    const size = this.base.length;
+    const out = new Uint16Array(size * frames);
+    for (let f = 0; f < frames; f++) out.set(this.frame(this.frameTime(f)), f * size);
+    return ndarray(out, [frames, ...this.shape]);
+  }
+
+  private frame(t?: number): Uint16Array {
+    const scale = Math.min(65535, this.signal(t) * this.acqTime * 100);
     if (this.last?.scale !== scale) {
       const base = this.base;
       const frame = new Uint16Array(base.length);
       for (let i = 0; i < frame.length; i++) frame[i] = base[i] * scale;
       this.last = { scale, frame };
     }
-    return ndarray(this.last.frame.slice(), [...this.shape]);
+    return this.last.frame;
   }
 
   get live(): boolean {
@@ -115,7 +133,7 @@ export class Dummy2dDetector extends SimulatedDetector {
   async startLive(acqTime = 0.1): Promise<void> {
     await this.stopLive();
     this.acqTime = acqTime;
-    this.liveTimer = setInterval(() => (this.lastFrame = this.reading()), Math.max(10, acqTime * 1000));
+    this.liveTimer = setInterval(() => (this.lastFrame = ndarray(this.frame().slice(), [...this.shape])), Math.max(10, acqTime * 1000));
   }
 
   async stopLive(): Promise<void> {

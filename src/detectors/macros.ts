@@ -7,6 +7,7 @@ import { Gadget } from "../gadget.ts";
 import { formatValue } from "../scans/table.ts";
 import { Detector, isLiveDetector } from "./Detector.ts";
 import { countOnce } from "./DetectorGroup.ts";
+import { TriggerSource } from "./triggers.ts";
 
 function visibleDetectors(): Detector[] {
   return Detector.getInstances().filter((d) => d.userLevel <= env.userLevel).sort((a, b) => a.name.localeCompare(b.name));
@@ -103,10 +104,17 @@ defineMacro("stoplive", `
 
 defineMacro("lstrig", `
     lstrig
-    Lists the detectors' trigger and burst settings.`,
+    Lists the trigger sources, then each detector's trigger settings: the source it
+    is wired to (- when it cannot be hardware triggered), hwTrig, hwTrigN, the
+    minimum latency between triggered frames, and the burst settings.`,
   (args) => {
     arity(args, 0);
-    const lines = visibleDetectors().map((d) => `${d.name.padEnd(14)} hwTrig=${d.hwTrig} hwTrigN=${d.hwTrigN} burstN=${d.burstN} burstLatency=${d.burstLatency}`);
+    const sources = [...TriggerSource.all].map((s) => s.name).sort();
+    const lines = [`trigger sources: ${sources.join(", ") || "none"}`];
+    for (const d of visibleDetectors()) {
+      const wired = d.triggerSource ? `source=${d.triggerSource.name} minLatency=${d.hwTrigMinLatency}` : "source=-";
+      lines.push(`${d.active ? "* " : "  "}${d.name.padEnd(14)} ${wired} hwTrig=${d.hwTrig} hwTrigN=${d.hwTrigN} burstN=${d.burstN} burstLatency=${d.burstLatency}`);
+    }
     env.print(lines.join("\n"));
     return lines;
   });

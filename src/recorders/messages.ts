@@ -23,6 +23,12 @@ export interface ScanHeader {
   npoints: number | null;
   /** files other processes write for this scan, linked from the scan file as entry/<name> (Recorder.scanLinks) */
   links?: Record<string, Link>;
+  /**
+   * A fly scan's map: where in the records its slow and fast coordinates are
+   * (`"panda0/pzy"`: key `pzy` of the dict `panda0`). The default plot is then
+   * the first detector with one value per trigger over these two.
+   */
+  map?: [string, string];
 }
 
 /** Sent once per point: motor positions, detector readings and dt. */

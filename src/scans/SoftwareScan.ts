@@ -3,6 +3,7 @@ import { env } from "../environment/env.ts";
 import { Motor, LimitError, named } from "../motors/Motor.ts";
 import { Detector } from "../detectors/Detector.ts";
 import { DetectorGroup } from "../detectors/DetectorGroup.ts";
+import { setTriggerMode } from "../detectors/triggers.ts";
 import { Recorder } from "../recorders/Recorder.ts";
 import type { ScanFooter, ScanHeader, ScanPoint, ScanStatus } from "../recorders/messages.ts";
 import type { Value, ValueDict } from "../data/values.ts";
@@ -43,9 +44,13 @@ export abstract class SoftwareScan implements MacroInstance {
 
   /** points per motor of a grid scan (last motor fastest): peak statistics are then per axis */
   grid?: number[];
+  /** a fly scan's map coordinates for the recorders' default plot (ScanHeader.map) */
+  protected map?: [string, string];
   /** collects the scalar readings for the peak statistics (stats.ts) */
   private peaks = new PeakCollector([], []);
   private estimate?: ScanEstimate;
+  /** puts the detectors' trigger settings back as the user left them */
+  private restoreTriggers = () => {};
 
   /** A scan with more points than this is refused (it would take days and fill memory). */
   static maxPoints = 10_000_000;
@@ -67,15 +72,19 @@ export abstract class SoftwareScan implements MacroInstance {
     await this.refuseIfBusy(group, recorders);
     const positions = await this.plan();
     throwIfAborted(signal);
-    this.estimate = estimateScan(this.motors, this.startPositions, positions, detectors.length ? this.exposure : 0, this.returnToStart);
+    this.estimate = estimateScan(this.motors, this.startPositions, positions, detectors.length ? this.secondsPerPoint() : 0, this.returnToStart);
     this.peaks = new PeakCollector(this.motors.map((m) => m.name), detectors.map((d) => d.name), this.grid);
 
     const dir = await env.paths.getDirectory();
     this.scannr = env.takeScanId(dir);
-    await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
+    this.restoreTriggers = this.setTriggers(detectors);
+    await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length).catch((e: unknown) => {
+      this.restoreTriggers();
+      throw e;
+    });
     if (!this.kwargs[NO_SPACE_CHECK]) {
       await refuseIfNoRoom(dir, positions.length, detectors, this.motors.length)
-        .catch(async (e: unknown) => { await group.finish(); throw e; });
+        .catch(async (e: unknown) => { await group.finish(); this.restoreTriggers(); throw e; });
     }
 
     let status: ScanStatus = "failed";
@@ -88,6 +97,7 @@ export abstract class SoftwareScan implements MacroInstance {
         startTime: Date.now() / 1000, motors: this.motors.map((m) => m.name),
         detectors: detectors.map((d) => d.name), tags: this.tags(),
         snapshot: await env.snapshot.capture(), npoints: positions.length,
+        ...(this.map ? { map: this.map } : {}),
       };
       const links = Object.assign({}, ...recorders.map((r) => r.scanLinks(this.scannr, dir))) as ScanHeader["links"];
       if (Object.keys(links ?? {}).length) header.links = links;
@@ -117,14 +127,8 @@ export abstract class SoftwareScan implements MacroInstance {
       await abortable(Promise.all(this.motors.map((m, j) => m.move(positions[i][j]))), signal);
       if (hooks.beforeArm) await hooks.beforeArm(this);
       await group.arm();
-      if (hooks.beforeStart) await hooks.beforeStart(this);
-      await group.start();
-      if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
-      await abortable(group.done(), signal);
-      const data: Record<string, Value> = {};
-      const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
-      this.motors.forEach((m, j) => (data[m.name] = actual[j]));
-      Object.assign(data, await group.read());
+      await this.acquire(i, group, signal);
+      const data = await this.record(i, group);
       const elapsed = (performance.now() - t0) / 1000;
       data.dt = elapsed;
       this.peaks.add(i, data);
@@ -141,6 +145,40 @@ export abstract class SoftwareScan implements MacroInstance {
     }
   }
 
+  /**
+   * Extension point: acquires point `index` once the motors are there and the
+   * detectors armed: starts them and settles when they are done. A fly scan
+   * runs a whole line here. Abort and clean-up stay with the loop.
+   */
+  protected async acquire(index: number, group: DetectorGroup, signal: AbortSignal): Promise<void> {
+    const hooks = env.hooks;
+    if (hooks.beforeStart) await hooks.beforeStart(this);
+    await group.start();
+    if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
+    await abortable(group.done(), signal);
+  }
+
+  /** Extension point: point `index`'s record: the motors' positions in order, then every detector's data. */
+  protected async record(index: number, group: DetectorGroup): Promise<Record<string, Value>> {
+    const data: Record<string, Value> = {};
+    const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
+    this.motors.forEach((m, j) => (data[m.name] = actual[j]));
+    return Object.assign(data, await group.read());
+  }
+
+  /**
+   * Extension point: sets the detectors' trigger mode for the scan and returns what puts
+   * the user's settings back. Software scans take one software-started frame per point.
+   */
+  protected setTriggers(detectors: Detector[]): () => void {
+    return setTriggerMode(detectors, null);
+  }
+
+  /** Extension point: seconds of acquisition per point, for the estimate. */
+  secondsPerPoint(): number {
+    return this.exposure;
+  }
+
   /** `signal`: the second Ctrl-C (skips the return move); `stop`: the first (recorders stop waiting for one that does not answer) */
   private async cleanUp(s: { status: ScanStatus; error: unknown; group: DetectorGroup; told: Recorder[]; signal?: AbortSignal; stop: AbortSignal; description: string }): Promise<ScanResult> {
     const problems: string[] = [];
@@ -150,6 +188,7 @@ export abstract class SoftwareScan implements MacroInstance {
       stops.forEach((r, j) => r.status === "rejected" && problems.push(`${this.motors[j].name}: ${String(r.reason)}`));
     }
     problems.push(...(await s.group.finish()));
+    this.restoreTriggers();
     if (this.returnToStart) await this.goBack(problems, s.signal);
     const peaks = this.peaks.finish(this.scannr, s.description);
     let message = s.error === undefined ? undefined : text(s.error);

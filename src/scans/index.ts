@@ -1,6 +1,7 @@
 export { SoftwareScan, type Position, type ScanResult } from "./SoftwareScan.ts";
 export { AScan, DScan } from "./AScan.ts";
 export { Mesh, DMesh } from "./Mesh.ts";
+export { FlyScan, DFlyScan } from "./FlyScan.ts";
 export { ListScan, LoopScan } from "./ListScan.ts";
 export { SpiralScan, FermatScan } from "./spirals.ts";
 import "./tweak.ts";

@@ -192,7 +192,7 @@ class Estimate implements MacroInstance {
     const violations: LimitError[] = [];
     const positions = await this.scan.plan(violations);
     const active = Detector.getInstances().some((d) => d.active);
-    const e = estimateScan(this.scan.motors, this.scan.startPositions, positions, active ? this.scan.exposure : 0, this.scan.returnToStart);
+    const e = estimateScan(this.scan.motors, this.scan.startPositions, positions, active ? this.scan.secondsPerPoint() : 0, this.scan.returnToStart);
     const line = ctx.line.replace(/^estimate\s+/, "");
     env.print(`${chalk.bold(line)}  ${chalk.dim(`(${estimateSummary(e)})`)}\n  ${estimateDetails(e)}`);
     const violation = violations[0]?.message ?? null;

@@ -12,7 +12,8 @@ export class ScanTable {
   header(point: Record<string, Value>): string {
     this.names = Object.keys(point);
     const cols = ["#", ...this.names, "left"];
-    this.widths = cols.map((c, i) => Math.max(i === 0 ? 6 : 11, c.length + 2));
+    // wide enough for the first row's cells too (a fly scan's line of images: "(100,128,128)")
+    this.widths = cols.map((c, i) => Math.max(i === 0 ? 6 : 11, c.length + 2, i > 0 && i <= this.names.length ? formatValue(point[c], this.precision).length + 2 : 0));
     const line = cols.map((c, i) => c.padStart(this.widths[i])).join("");
     return chalk.bold(line) + "\n" + chalk.dim("-".repeat(line.length));
   }

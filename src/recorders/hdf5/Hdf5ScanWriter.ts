@@ -289,8 +289,9 @@ export class Hdf5ScanWriter {
     try { this.flush(); } catch (e) { this.failure = e; }
   }
 
-  /** NXdata `plot`: first detector with a numeric scalar column against the first motor. */
+  /** NXdata `plot`: first detector with a numeric scalar column against the first motor (a fly scan: a map). */
   private tryPlot(): void {
+    if (this.header.map) return this.tryMap(this.header.map);
     const sinks = this.measurement.sinks;
     const numeric = (name: string) => {
       const s = sinks.get(h5name(name));
@@ -308,6 +309,39 @@ export class Hdf5ScanWriter {
       setAttr(plot, "axes", [h5name(motor)]);
       setAttr(plot, `${h5name(motor)}_indices`, 0);
     }
+    setAttr(this.entry, "default", "plot");
+    this.plotDone = true;
+  }
+
+  /**
+   * A fly scan's NXdata `plot`: the first detector with one value per trigger,
+   * `(lines, triggers)`, over the slow and fast coordinates; each `<axis>_indices`
+   * says which dimensions of the signal the coordinate spans (NeXus coordinate arrays).
+   */
+  private tryMap([slow, fast]: [string, string]): void {
+    const sinkAt = (p: string) => {
+      const keys = p.split("/").map(h5name);
+      let g: GroupSink | undefined = this.measurement;
+      for (const k of keys.slice(0, -1)) {
+        const sub = g?.sinks.get(k);
+        g = sub instanceof GroupSink ? sub : undefined;
+      }
+      return g?.sinks.get(keys[keys.length - 1]);
+    };
+    const shapes = [sinkAt(slow)?.rowShape, sinkAt(fast)?.rowShape];
+    if (!shapes[0] || shapes[1]?.length !== 1) return;
+    const signal = this.header.detectors.find((d) => this.measurement.sinks.get(h5name(d))?.rowShape?.join() === shapes[1]!.join());
+    if (signal === undefined) return;
+    const names = [slow, fast].map((p) => h5name(p.split("/").pop()!));
+    if (names[0] === names[1] || names.includes(h5name(signal))) return;
+    const plot = createGroup(this.entry, "plot", "NXdata");
+    softLink(plot, `/entry/measurement/${h5name(signal)}`, h5name(signal));
+    setAttr(plot, "signal", h5name(signal));
+    setAttr(plot, "axes", names);
+    [slow, fast].forEach((p, i) => {
+      softLink(plot, `/entry/measurement/${p.split("/").map(h5name).join("/")}`, names[i]);
+      setAttr(plot, `${names[i]}_indices`, shapes[i]!.length ? [0, 1] : [0]);
+    });
     setAttr(this.entry, "default", "plot");
     this.plotDone = true;
   }

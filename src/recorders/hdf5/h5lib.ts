@@ -95,11 +95,12 @@ export function createGroup(parent: Group, name: string, nxClass?: string): Grou
   return g;
 }
 
-type AttrValue = string | number | string[];
+type AttrValue = string | number | string[] | number[];
 /** Creates or replaces an attribute (strings are stored as variable-length UTF-8). */
 export function setAttr(obj: Group | Dataset, name: string, value: AttrValue): void {
   if (name in obj.attrs) obj.delete_attribute(name);
   if (typeof value === "number") obj.create_attribute(name, value, [], Number.isInteger(value) ? "<q" : "<d");
+  else if (typeof value[0] === "number") obj.create_attribute(name, value as number[], [value.length], "<q"); // integer arrays (_indices)
   else obj.create_attribute(name, value);
   if (!(name in obj.attrs)) throw new Error(`HDF5: could not write attribute ${name} on ${obj.path}`);
 }

@@ -4,7 +4,7 @@
  * nothing about HTTP.
  */
 import type { ScanMessage, ScanPoint } from "../messages.ts";
-import type { TypedArray } from "../../data/values.ts";
+import { isTypedArray, type TypedArray } from "../../data/values.ts";
 import { asImage, asSpectrum, findArrays, resolvePath, toNumber, type ImageSource } from "./reduce.ts";
 import type { PeakMarks, ScanMeta, TraceStatus } from "./protocol.ts";
 
@@ -20,6 +20,8 @@ export interface Trace {
   /** positions of the two motors of a 2-D scan; null for other scans */
   a: number[] | null;
   b: number[] | null;
+  /** a fly scan's map coordinates (slow, fast) in its records: each line adds a point per trigger */
+  fly: [string, string] | null;
   /** null: not decided yet (first point); true: x is the point index */
   xIsIndex: boolean | null;
   /** bumped when `meta` changes after the scan started */
@@ -54,10 +56,18 @@ export class ScanState {
   /** Takes one recorder message. */
   handle(msg: ScanMessage): void {
     if (msg.kind === "header") {
-      this.start({
+      const t = this.start({
         scannr: msg.scannr, description: msg.description, npoints: msg.npoints,
         motors: [...msg.motors], startTime: msg.startTime,
       });
+      if (msg.map) {
+        // a fly scan: x is the fast coordinate, and the lines draw a map whatever the number of motors
+        t.fly = msg.map;
+        t.meta = { ...t.meta, xLabel: msg.map[1], map: true };
+        t.a ??= [];
+        t.b ??= [];
+        t.xIsIndex = false;
+      }
     } else if (msg.kind === "data") {
       this.point(msg);
     } else if (msg.kind === "footer") {
@@ -79,7 +89,7 @@ export class ScanState {
     const t: Trace = {
       meta: { ...h, uid: this.nextUid++, xLabel: this.x ?? "point", yLabel: this.y, map },
       status: "started", error: null, endTime: null, marks: null,
-      xs: [], ys: [], a: map ? [] : null, b: map ? [] : null, xIsIndex: this.x === undefined ? true : null, metaVersion: 0,
+      xs: [], ys: [], a: map ? [] : null, b: map ? [] : null, fly: null, xIsIndex: this.x === undefined ? true : null, metaVersion: 0,
     };
     this.traces.push(t);
     while (this.traces.length > this.keepScans) this.traces.shift();
@@ -95,26 +105,14 @@ export class ScanState {
     if (t.status !== "started" && t.status !== "running") return; // late point after the footer
     t.status = "running";
     const data = p.data;
-    if (t.xIsIndex === null) {
-      t.xIsIndex = resolvePath(data, this.x!) === undefined;
-      if (t.xIsIndex) {
-        // the scan does not have the x motor: plot against the point index
-        t.meta = { ...t.meta, xLabel: "point" };
-        t.metaVersion++;
-      }
-    }
-    t.xs.push(t.xIsIndex ? p.index : toNumber(resolvePath(data, this.x!)));
-    const yv = resolvePath(data, this.y);
-    t.ys.push(toNumber(yv));
-    if (t.a && t.b) {
-      t.a.push(toNumber(data[t.meta.motors[0]!]));
-      t.b.push(toNumber(data[t.meta.motors[1]!]));
-    }
+    if (t.fly) this.line(t, data);
+    else this.onePoint(t, p);
 
     // the latest spectrum and image: y's own reading first, else the first one in the point
+    const yv = resolvePath(data, this.y);
     let spec: { path: string; value: TypedArray } | null = null;
     let img: { path: string; value: ImageSource } | null = null;
-    const ys = asSpectrum(yv);
+    const ys = t.fly ? null : asSpectrum(yv);
     const yi = ys ? null : asImage(yv);
     if (ys) spec = { path: this.y, value: ys };
     if (yi) img = { path: this.y, value: yi };
@@ -130,6 +128,41 @@ export class ScanState {
     if (img) {
       this.frame = { uid: t.meta.uid, scannr: p.scannr, index: p.index, name: img.path, value: img.value };
       this.frameVersion++;
+    }
+  }
+
+  private onePoint(t: Trace, p: ScanPoint): void {
+    const data = p.data;
+    if (t.xIsIndex === null) {
+      t.xIsIndex = resolvePath(data, this.x!) === undefined;
+      if (t.xIsIndex) {
+        // the scan does not have the x motor: plot against the point index
+        t.meta = { ...t.meta, xLabel: "point" };
+        t.metaVersion++;
+      }
+    }
+    t.xs.push(t.xIsIndex ? p.index : toNumber(resolvePath(data, this.x!)));
+    t.ys.push(toNumber(resolvePath(data, this.y)));
+    if (t.a && t.b) {
+      t.a.push(toNumber(data[t.meta.motors[0]!]));
+      t.b.push(toNumber(data[t.meta.motors[1]!]));
+    }
+  }
+
+  /** A fly scan's line (ScanHeader.map): one point per trigger, x the fast coordinate, the map at (fast, slow). */
+  private line(t: Trace, data: ScanPoint["data"]): void {
+    const at = (path: string, k: number) => {
+      const v = resolvePath(data, path);
+      return isTypedArray(v) ? Number(v[k]) : toNumber(v);
+    };
+    const [slow, fast] = t.fly!;
+    const y = resolvePath(data, this.y);
+    const n = isTypedArray(y) ? y.length : 1;
+    for (let k = 0; k < n; k++) {
+      t.xs.push(at(fast, k));
+      t.ys.push(at(this.y, k));
+      t.a?.push(at(fast, k));
+      t.b?.push(at(slow, k));
     }
   }
 }
