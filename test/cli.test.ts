@@ -84,3 +84,14 @@ env.paths = new DevicePathFixer(${JSON.stringify(manual)});`);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^\[41\] contrast> /m);
 });
+
+test("ct at the command line prints every value: numbers in full, arrays as shape, sum and maximum, dicts as keys and values", async () => {
+  const r = await contrast(["beamlines/sim.ts", "-c", "ct 0.1", "-c", "startlive", "-c", "lsdet", "-c", "stoplive"], { CONTRAST_DATA_DIR: tempDir(), CONTRAST_STREAM: "tcp://127.0.0.1:0" });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^ +det : \d+(\.\d+)?$/m);
+  assert.match(r.out, /^ +spec : array \(100,\) sum \d+(\.\d+)? max \d+(\.\d+)?$/m);
+  assert.match(r.out, /^ *counter : \{counts: 10, monitor: 100, ratio: 0\.1\}$/m);
+  assert.match(r.out, /^ +cam : array \(128, 128\) sum \d+ max \d+$/m);
+  assert.match(r.out, /^live: det, spec, counter, cam$/m, "startlive with no name: every active detector with a live mode");
+  assert.match(r.out, /^\* cam\s+Dummy2dDetector\s+live\s/m);
+});

@@ -6,8 +6,11 @@ import { macros } from "../macros/registry.ts";
 import { ScanControl } from "../scans/control.ts";
 import type { SoftwareScan } from "../scans/SoftwareScan.ts";
 import type { LastScanStats } from "../scans/stats.ts";
+import type { Value } from "../data/values.ts";
 
 type Hook = (scan: SoftwareScan) => void | Promise<void>;
+/** What a ct hook is told: the exposure time, and after counting the readings (none if counting failed). */
+export type CtHook = (ct: { exposure: number; readings?: Record<string, Value> }) => void | Promise<void>;
 
 /** Functions a beamline script may set; the scan loop calls them at these moments. */
 export interface Hooks {
@@ -18,6 +21,10 @@ export interface Hooks {
   /** called after the detectors are started, while they acquire */
   whileAcquiring?: Hook;
   afterScan?: Hook;
+  /** called by ct before it counts */
+  beforeCt?: CtHook;
+  /** called by ct after it counted, also when counting failed */
+  afterCt?: CtHook;
 }
 
 /**
