@@ -1,5 +1,5 @@
 import chalk from "chalk";
-import { env } from "../environment/env.ts";
+import { env, whileBusy, type Hooks } from "../environment/env.ts";
 import { Motor, LimitError, named } from "../motors/Motor.ts";
 import { Detector } from "../detectors/Detector.ts";
 import { DetectorGroup } from "../detectors/DetectorGroup.ts";
@@ -50,6 +50,9 @@ export abstract class SoftwareScan implements MacroInstance {
   /** A scan with more points than this is refused (it would take days and fill memory). */
   static maxPoints = 10_000_000;
 
+  /** Hooks of this scan class and its subclasses; they win over env.hooks (env.ts). */
+  static hooks?: Hooks;
+
   constructor(public exposure: number) {}
 
   /** Yields the positions to visit, in order. `this.startPositions` is known here. */
@@ -70,12 +73,18 @@ export abstract class SoftwareScan implements MacroInstance {
     this.estimate = estimateScan(this.motors, this.startPositions, positions, detectors.length ? this.exposure : 0, this.returnToStart);
     this.peaks = new PeakCollector(this.motors.map((m) => m.name), detectors.map((d) => d.name), this.grid);
 
+    // before anything is prepared or numbered, once the checks that change nothing have passed
+    const hooks = env.hooksFor(this);
+    await hooks.beforeScan?.(this);
     const dir = await env.paths.getDirectory();
-    this.scannr = env.takeScanId(dir);
-    await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
-    if (!this.kwargs[NO_SPACE_CHECK]) {
-      await refuseIfNoRoom(dir, positions.length, detectors, this.motors.length)
-        .catch(async (e: unknown) => { await group.finish(); throw e; });
+    try {
+      this.scannr = env.takeScanId(dir);
+      await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
+      if (!this.kwargs[NO_SPACE_CHECK]) await refuseIfNoRoom(dir, positions.length, detectors, this.motors.length);
+    } catch (e) {
+      await group.finish();
+      await Promise.resolve(hooks.afterScan?.(this)).catch(() => {});
+      throw e;
     }
 
     let status: ScanStatus = "failed";
@@ -95,7 +104,6 @@ export abstract class SoftwareScan implements MacroInstance {
         await r.send(header, signal);
         told.push(r);
       }));
-      await env.hooks.beforeScan?.(this);
       env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${estimateSummary(this.estimate)}, data in ${dir})`));
       await this.loop(positions, group, recorders, signal);
       status = "finished";
@@ -109,7 +117,7 @@ export abstract class SoftwareScan implements MacroInstance {
   private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
     const table = new ScanTable();
     const t0 = performance.now();
-    const hooks = env.hooks;
+    const hooks = env.hooksFor(this);
     for (let i = 0; i < positions.length; i++) {
       await env.scan.checkpoint(this, i, positions.length, signal);
       await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
@@ -119,8 +127,7 @@ export abstract class SoftwareScan implements MacroInstance {
       await group.arm();
       if (hooks.beforeStart) await hooks.beforeStart(this);
       await group.start();
-      if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
-      await abortable(group.done(), signal);
+      await abortable(whileBusy(group.done(), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this))), signal);
       const data: Record<string, Value> = {};
       const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
       this.motors.forEach((m, j) => (data[m.name] = actual[j]));
@@ -171,7 +178,7 @@ export abstract class SoftwareScan implements MacroInstance {
       } else problems.push(...lost);
     }
     message = s.error === undefined ? undefined : text(s.error);
-    await Promise.resolve(env.hooks.afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
+    await Promise.resolve(env.hooksFor(this).afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
     for (const p of problems) env.print(chalk.red(`  ${p}`));
     const colour = s.status === "finished" ? chalk.green : s.status === "interrupted" ? chalk.yellow : chalk.red;
     env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${this.pointsDone} points)`));
