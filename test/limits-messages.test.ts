@@ -127,3 +127,28 @@ test("rmbook with no name asks at the prompt: n keeps the bookmarks, y removes t
   await s.waitFor(/\[y\/N\] y\nremoved all 2 bookmarks\n\[\d+\] contrast> $/m, "the answer yes");
   assert.match(await run(s, "lsbook"), /no bookmarks/);
 });
+
+test("at the prompt: shortcuts are listed and explained without running, extra words refused; an unknown word says no macro, a comment is nothing", async (t) => {
+  const setup = join(scriptDir(t), "shortcuts.ts");
+  writeFileSync(setup, `
+import ${JSON.stringify(join(ROOT, "beamlines/sim.ts"))};
+import { env } from "contrast";
+env.shortcuts.set("there", "mv samx 2");`);
+  const s = await shell(t, ["node", "bin/contrast.js", setup]);
+  for (const line of ["there?", "?there", "help there"]) {
+    assert.match(await run(s, line), /there is a shortcut for: mv samx 2\nIt takes no arguments\. It runs mv: mv <motor1> <position1>/, line);
+  }
+  assert.match(await run(s, "wms samx"), /^samx 0\.000$/m, "explaining did not move samx");
+  assert.match(await run(s, "there 3"), /there is a shortcut for 'mv samx 2' and takes no arguments \(got '3'\); nothing was run/);
+  assert.match(await run(s, "wms samx"), /^samx 0\.000$/m);
+  assert.match(await run(s, "lsmac"), /^shortcuts \(each runs its line; help NAME explains it\):\nthere\s+= mv samx 2$/m);
+  assert.doesNotMatch(await run(s, "there"), /error/);
+  assert.match(await run(s, "wms samx"), /^samx 2\.000$/m);
+  const typo = await run(s, "mvd samx 1");
+  assert.match(typo, /no macro named 'mvd' \(did you mean mv, mvr\? lsmac lists them\)/);
+  assert.doesNotMatch(typo, /SyntaxError|Unexpected/);
+  const comment = await run(s, "# only a comment");
+  assert.doesNotMatch(comment, /error|SyntaxError|Invalid/i);
+  assert.match(comment, /# only a comment\n\[\d+\] contrast> $/m);
+  assert.match(await run(s, "1 + 1"), /^2$/m, "JavaScript still works");
+});
