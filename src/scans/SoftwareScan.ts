@@ -58,6 +58,15 @@ export abstract class SoftwareScan implements MacroInstance {
   /** Yields the positions to visit, in order. `this.startPositions` is known here. */
   protected abstract generatePositions(): Iterable<Position>;
 
+  /**
+   * Extension point for a scan whose positions are not known before it
+   * starts (tweak: key presses): after those of generatePositions, the loop
+   * takes each next point from here, checked against the limits as it comes
+   * (one outside is skipped with a message, nothing moves); the scan ends
+   * when it returns. Such a scan's header says npoints null.
+   */
+  protected positionsAsTheyCome?(signal: AbortSignal): AsyncIterator<Position>;
+
   async run(ctx: Partial<MacroContext> = {}): Promise<ScanResult> {
     const signal = ctx.signal ?? new AbortController().signal;
     const description = ctx.line ?? `${this.constructor.name.toLowerCase()}`;
@@ -96,7 +105,7 @@ export abstract class SoftwareScan implements MacroInstance {
         kind: "header", status: "started", scannr: this.scannr, description, path: dir,
         startTime: Date.now() / 1000, motors: this.motors.map((m) => m.name),
         detectors: detectors.map((d) => d.name), tags: this.tags(),
-        snapshot: await env.snapshot.capture(), npoints: positions.length,
+        snapshot: await env.snapshot.capture(), npoints: this.positionsAsTheyCome ? null : positions.length,
       };
       const links = Object.assign({}, ...recorders.map((r) => r.scanLinks(this.scannr, dir))) as ScanHeader["links"];
       if (Object.keys(links ?? {}).length) header.links = links;
@@ -118,7 +127,8 @@ export abstract class SoftwareScan implements MacroInstance {
     const table = new ScanTable();
     const t0 = performance.now();
     const hooks = env.hooksFor(this);
-    for (let i = 0; i < positions.length; i++) {
+    const more = this.positionsAsTheyCome?.(signal);
+    for (let i = 0; i < positions.length || (more && (await this.nextPoint(more, positions))); i++) {
       await env.scan.checkpoint(this, i, positions.length, signal);
       await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
       if (hooks.beforeMove) await hooks.beforeMove(this);
@@ -146,6 +156,24 @@ export abstract class SoftwareScan implements MacroInstance {
       await new Promise((resolve) => setImmediate(resolve));
       throwIfAborted(signal);
     }
+  }
+
+  /** Puts the next position of positionsAsTheyCome that is inside the limits onto `positions`; false when there are no more. */
+  private async nextPoint(more: AsyncIterator<Position>, positions: number[][]): Promise<boolean> {
+    for (let next = await more.next(); !next.done; next = await more.next()) {
+      const p = next.value;
+      const row = this.motors.map((m) => p[m.name]);
+      try {
+        for (const [j, m] of this.motors.entries()) await m.checkTargets([row[j]]);
+      } catch (e) {
+        if (!(e instanceof LimitError)) throw e;
+        env.print(chalk.red(`${e.detail ?? e.message}; not moved`));
+        continue;
+      }
+      positions.push(row);
+      return true;
+    }
+    return false;
   }
 
   /** `signal`: the second Ctrl-C (skips the return move); `stop`: the first (recorders stop waiting for one that does not answer) */

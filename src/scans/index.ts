@@ -3,6 +3,6 @@ export { AScan, DScan } from "./AScan.ts";
 export { Mesh, DMesh } from "./Mesh.ts";
 export { ListScan, LoopScan } from "./ListScan.ts";
 export { SpiralScan, FermatScan } from "./spirals.ts";
-import "./tweak.ts";
+export { Tweak } from "./tweak.ts";
 import "./statsMacros.ts";
 export { peakStats, gridStats, plotSelection, type PeakStats, type ScanStats } from "./stats.ts";
