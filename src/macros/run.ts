@@ -82,6 +82,12 @@ export function noMacroMessage(name: string): string {
   return `no macro named '${name}' (${close.length ? `did you mean ${close.join(", ")}? ` : ""}lsmac lists them)`;
 }
 
+/** A shortcut takes no arguments: words typed after one are refused, not appended. */
+export function refuseShortcutArguments(parsed: MacroName): void {
+  if (parsed.extra === undefined) return;
+  throw new MacroLineError(`${parsed.shortcut} is a shortcut for '${env.shortcuts.get(parsed.shortcut ?? "")}' and takes no arguments (got '${parsed.extra}'); nothing was run`);
+}
+
 export function lookupMacro(name: string): Macro {
   const m = macros.get(name.toLowerCase());
   if (!m) throw new MacroLineError(noMacroMessage(name));
@@ -99,9 +105,7 @@ export async function runCommand(line: string, opts: { signal?: AbortSignal; cle
   const parsed = macroName(line);
   if (!parsed) throw new MacroLineError(`not a macro line: ${JSON.stringify(line)}`);
   const m = lookupMacro(parsed.name);
-  if (parsed.extra !== undefined) {
-    throw new MacroLineError(`${parsed.shortcut} is a shortcut for '${env.shortcuts.get(parsed.shortcut ?? "")}' and takes no arguments (got '${parsed.extra}'); nothing was run`);
-  }
+  refuseShortcutArguments(parsed);
   let instance;
   try {
     const { args, kwargs } = await parseArgs(tokenize(parsed.rest));
