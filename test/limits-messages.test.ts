@@ -112,7 +112,7 @@ new DummyDetector({ name: "hidden", userLevel: 5 });`);
   assert.doesNotMatch(ct, /determinant|Matrix/i);
 });
 
-test("rmbook with no name asks at the prompt: n keeps the bookmarks, y removes them all", async (t) => {
+test("rmbook with no name asks at the prompt: n keeps the bookmarks, y removes them all; wms returns a number", async (t) => {
   const s = await shell(t);
   assert.match(await run(s, "bookmark a samx samy"), /bookmark a: samx 0\.000   samy 0\.000/);
   await run(s, "bookmark b samx");
@@ -126,6 +126,8 @@ test("rmbook with no name asks at the prompt: n keeps the bookmarks, y removes t
   s.type("y", false);
   await s.waitFor(/\[y\/N\] y\nremoved all 2 bookmarks\n\[\d+\] contrast> $/m, "the answer yes");
   assert.match(await run(s, "lsbook"), /no bookmarks/);
+  // a NanoMAX-style script reads a position as a float
+  assert.match(await run(s, 'await runCommand("wms energy"); [typeof env.lastMacroResult, env.lastMacroResult]'), /\[ 'number', 10 \]/);
 });
 
 test("at the prompt: shortcuts are listed and explained without running, extra words refused; an unknown word says no macro, a comment is nothing", async (t) => {

@@ -152,7 +152,7 @@ test("bookmark, lsbook, restore and rmbook: named sets of motors, by dial positi
   // no name: without a terminal nothing goes unless yes=1
   takeOutput();
   assert.deepEqual(await runCommand("rmbook"), []);
-  assert.match(takeOutput(), /nothing removed: no terminal to ask; rmbook yes=1 removes all 1 bookmarks/);
+  assert.match(takeOutput(), /nothing removed: no terminal to ask; rmbook yes=1 removes all 1 bookmark$/m);
   assert.deepEqual(await runCommand("rmbook yes=1"), ["here"]);
   await runCommand("lsbook");
   assert.match(takeOutput(), /no bookmarks/);

@@ -310,12 +310,12 @@ defineMacro("rmbook", `
     }
     if (kw.yes !== 1) {
       const asked = process.stdin.isTTY;
-      if (!(await confirm(`remove all ${all.length} bookmarks (${all.join(", ")})?`, ctx.signal))) {
-        env.print(asked ? "nothing removed" : `nothing removed: no terminal to ask; rmbook yes=1 removes all ${all.length} bookmarks`);
+      if (!(await confirm(`remove all ${all.length} bookmark${all.length === 1 ? "" : "s"} (${all.join(", ")})?`, ctx.signal))) {
+        env.print(asked ? "nothing removed" : `nothing removed: no terminal to ask; rmbook yes=1 removes all ${all.length} bookmark${all.length === 1 ? "" : "s"}`);
         return [];
       }
     }
     mem.removeBookmarks(all);
-    env.print(`removed all ${all.length} bookmarks`);
+    env.print(`removed all ${all.length} bookmark${all.length === 1 ? "" : "s"}`);
     return all;
   });
