@@ -4,6 +4,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contrast, scriptDir } from "./helpers/cli.ts";
 import { tempDir } from "./helpers/beamline.ts";
+import { readScanFile } from "./helpers/recorders.ts";
+import { needsH5py } from "./helpers/system.ts";
+import { ROOT } from "./helpers/tmux.ts";
 
 test("contrast SETUP -c LINE runs the lines on the simulated beamline and exits 0", async () => {
   const dir = tempDir();
@@ -83,4 +86,29 @@ env.paths = new DevicePathFixer(${JSON.stringify(manual)});`);
   const r = await contrast([setup]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^\[41\] contrast> /m);
+});
+
+test("ct at the command line prints every value: numbers in full, arrays as shape, sum and maximum, dicts as keys and values", async () => {
+  const r = await contrast(["beamlines/sim.ts", "-c", "ct 0.1", "-c", "startlive", "-c", "lsdet", "-c", "stoplive"], { CONTRAST_DATA_DIR: tempDir(), CONTRAST_STREAM: "tcp://127.0.0.1:0" });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^ +det : \d+(\.\d+)?$/m);
+  assert.match(r.out, /^ +spec : array \(100,\) sum \d+(\.\d+)? max \d+(\.\d+)?$/m);
+  assert.match(r.out, /^ *counter : \{counts: 10, monitor: 100, ratio: 0\.1\}$/m);
+  assert.match(r.out, /^ +cam : array \(128, 128\) sum \d+ max \d+$/m);
+  assert.match(r.out, /^live: det, spec, counter, cam$/m, "startlive with no name: every active detector with a live mode");
+  assert.match(r.out, /^\* cam\s+Dummy2dDetector\s+live\s/m);
+});
+
+test("a pseudo detector computing a dict is written as a group of its keys, read back by h5py", { skip: needsH5py() }, async (t) => {
+  const dir = tempDir();
+  const setup = join(scriptDir(t), "dict-pseudo.ts");
+  writeFileSync(setup, `
+import ${JSON.stringify(join(ROOT, "beamlines/sim.ts"))};
+import { PseudoDetector } from "contrast";
+new PseudoDetector({ name: "pb", expression: { monitor: "counter.monitor", twice: "2 * counter.counts" } });`);
+  const r = await contrast([setup, "-c", "ascan samx 0 1 1 0.1"], { CONTRAST_DATA_DIR: dir, CONTRAST_STREAM: "tcp://127.0.0.1:0" });
+  assert.equal(r.code, 0, r.out + r.err);
+  const f = readScanFile(join(dir, "000001.h5"));
+  assert.deepEqual(f.values["entry/measurement/pb/monitor"], [100, 100]);
+  assert.deepEqual(f.values["entry/measurement/pb/twice"], [20, 20]);
 });

@@ -69,13 +69,26 @@ test("every macro has usage text that begins with its own name", () => {
   for (const [name, m] of macros) assert.ok(m.usage.startsWith(name), `${name}: ${m.usage.split("\n")[0]}`);
 });
 
-test("shortcuts bind a name to a command line, extra words appended", async () => {
+test("shortcuts bind a name to a command line: listed, explained without running, extra arguments refused", async () => {
   env.shortcuts.set("home", "mv samx 0 samy 0");
-  env.shortcuts.set("go", "mv samx");
-  await runCommand("go 2");
+  env.shortcuts.set("there", "mv samx 2");
+  await runCommand("there");
   assert.equal(await bl.samx.position(), 2);
-  await runCommand("home");
+  await runCommand("home # back");
   assert.equal(await bl.samx.position(), 0);
+  await assert.rejects(runCommand("there 3"), (e: Error) => e instanceof MacroLineError
+    && e.message === "there is a shortcut for 'mv samx 2' and takes no arguments (got '3'); nothing was run");
+  assert.equal(await bl.samx.position(), 0, "nothing moved");
+  takeOutput();
+  for (const line of ["help there", "there?", "?there"]) {
+    await runCommand(line);
+    assert.match(takeOutput(), /^there is a shortcut for: mv samx 2\nIt takes no arguments\. It runs mv: mv <motor1> <position1>/, line);
+  }
+  assert.equal(await bl.samx.position(), 0, "explaining does not run it");
+  const names = (await runCommand("lsmac")) as string[];
+  assert.ok(names.includes("home") && names.includes("ascan"));
+  assert.match(takeOutput(), /^shortcuts \(each runs its line; help NAME explains it\):\nhome\s+= mv samx 0 samy 0\nthere\s+= mv samx 2$/m);
+  await assert.rejects(runCommand("mvd samx 1"), /no macro named 'mvd' \(did you mean mv, mvr\? lsmac lists them\)/);
 });
 
 test("function macros registered with defineMacro get arguments, keywords and the line", async () => {

@@ -1,7 +1,7 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { runCommand, env, DummyMotor, Motor, MotorMemorizer, slitPair, LimitError, MacroLineError, Gadget } from "../src/index.ts";
 import { resetBeamline, takeOutput, tempDir } from "./helpers/beamline.ts";
 
@@ -76,7 +76,7 @@ test("Ctrl-C during mv stops the motors where they are", async () => {
 test("wm, wa and lsm print positions; wa and lsm hide gadgets above the user level", async () => {
   await runCommand("mv samx 1.25");
   await runCommand("wm samx");
-  assert.match(takeOutput(), /samx\s+1\.250\s+1\.250\s+\[-Infinity, Infinity\]/);
+  assert.match(takeOutput(), /^samx\s+1\.250\s+1\.250$/m, "a motor without limits shows none");
   await runCommand("wa");
   const wa = takeOutput();
   assert.match(wa, /samx\s+1\.250/);
@@ -111,7 +111,7 @@ test("the memorizer restores offsets, limits and bookmarks after a restart", asy
   new MotorMemorizer(file);
   await runCommand("setpos samx 5");
   await runCommand("setlim samy -1 1");
-  await runCommand(`bookmark samx "nice spot"`);
+  await runCommand(`bookmark spot samx samy`);
   const saved = JSON.parse(readFileSync(file, "utf8"));
   assert.equal(saved.motors.samx.offset, 5);
   MotorMemorizer.current?.detach();
@@ -124,22 +124,80 @@ test("the memorizer restores offsets, limits and bookmarks after a restart", asy
   const mem = new MotorMemorizer(file);
   assert.equal(await samx.position(), 5);
   assert.deepEqual(samy.userLimits, [-1, 1]);
-  assert.equal(mem.bookmarks[0].motor, "samx");
-  assert.equal(mem.bookmarks[0].comment, "nice spot");
+  assert.deepEqual(mem.bookmarks.spot.dial, { samx: 0, samy: 0 });
 });
 
-test("bookmark, lsbook, restore and rmbook", async () => {
+test("bookmark, lsbook, restore and rmbook: named sets of motors, by dial position", async () => {
   new MotorMemorizer(join(tempDir(), "m.json"));
-  await runCommand("mv samx 1.5");
-  const i = await runCommand("bookmark samx");
-  await runCommand("mv samx -2");
+  await runCommand("mv samx 1.5 samy -1");
+  assert.equal(await runCommand("bookmark here samx samy"), "here");
+  await runCommand("setpos samx 11.5");
+  await runCommand("mv samx 8 samy 2");
+  takeOutput();
+  await runCommand("lsbook here");
+  assert.match(takeOutput(), /here[\s\S]*samx\s+11\.500\s+dial 1\.500[\s\S]*samy\s+-1\.000\s+dial -1\.000/, "shown where it goes in the new user frame");
+  await runCommand("restore here");
+  assert.equal(await bl.samx.dial(), 1.5, "setpos did not move the bookmark");
+  assert.equal(await bl.samy.position(), -1);
+  await runCommand("bookmark other samy");
+  assert.deepEqual(Object.keys((await runCommand("lsbook")) as object), ["here", "other"]);
+  // wrong arguments print the usage and change nothing
+  for (const [line, why] of [["bookmark samx", /too few arguments/], ["bookmark samx samy", /the bookmark's name comes first \(samx is a motor\)/],
+    ["restore nowhere", /no bookmark named 'nowhere'/], ["rmbook here nowhere", /no bookmark named 'nowhere'/], ["rmbook here yes=1", /yes=1 goes alone/]] as const) {
+    await assert.rejects(runCommand(line), (e: Error) => e instanceof MacroLineError && why.test(e.message) && /\n\w+ <name/.test(e.message), line);
+  }
+  assert.deepEqual(Object.keys(MotorMemorizer.current!.bookmarks), ["here", "other"]);
+  await runCommand("rmbook other");
+  assert.deepEqual(Object.keys(MotorMemorizer.current!.bookmarks), ["here"]);
+  // no name: without a terminal nothing goes unless yes=1
+  takeOutput();
+  assert.deepEqual(await runCommand("rmbook"), []);
+  assert.match(takeOutput(), /nothing removed: no terminal to ask; rmbook yes=1 removes all 1 bookmark$/m);
+  assert.deepEqual(await runCommand("rmbook yes=1"), ["here"]);
   await runCommand("lsbook");
-  assert.match(takeOutput(), /0  samx\s+1\.5/);
-  await runCommand(`restore ${i}`);
-  assert.equal(await bl.samx.position(), 1.5);
+  assert.match(takeOutput(), /no bookmarks/);
+});
+
+test("old index-based bookmarks in a memorizer file are read, as bookmarks named by their index", async () => {
+  const file = join(tempDir(), "old.json");
+  writeFileSync(file, JSON.stringify({ motors: { samx: { offset: 2, dialLimits: [null, null] } },
+    bookmarks: [{ motor: "samx", position: 3.5, comment: "nice spot", time: "2024-01-02T03:04:05Z" }, { motor: "samy", position: -1, comment: "", time: "2024-01-02T03:04:06Z" }] }));
+  new MotorMemorizer(file);
+  takeOutput();
+  await runCommand("lsbook");
+  assert.match(takeOutput(), /^0\s+2024-01-02 03:04:05\s+nice spot\n\s+samx\s+3\.500\s+\(user position, old bookmark\)\n1 /m);
+  await runCommand("restore 1");
+  assert.equal(await bl.samy.position(), -1);
+  await runCommand("restore 0");
+  assert.equal(await bl.samx.position(), 3.5);
   await runCommand("rmbook 0");
-  assert.deepEqual(await runCommand("lsbook"), []);
-  await assert.rejects(runCommand("restore 0"), /no bookmark 0/);
+  assert.deepEqual(Object.keys(JSON.parse(readFileSync(file, "utf8")).bookmarks), ["1"], "saved back in the named form");
+});
+
+test("wm and wms of one motor return its position as a number; setlim and setpos take several motors", async () => {
+  await runCommand("mv samx 0.25");
+  assert.equal(await runCommand("wms samx"), 0.25);
+  assert.equal(env.lastMacroResult, 0.25);
+  assert.equal(await runCommand("wm samx"), 0.25);
+  assert.deepEqual(await runCommand("wms samx samy"), { samx: 0.25, samy: 0 });
+  takeOutput();
+  await runCommand("wm samy");
+  assert.match(takeOutput(), /^samy\s+0\.000\s+\[-5\.000, 5\.000\]\s+0\.000\s+\[-5\.000, 5\.000\]$/m, "user and dial limits");
+  await runCommand("setlim samx -1 2 samy -3 inf");
+  assert.deepEqual(bl.samx.userLimits, [-1, 2]);
+  assert.deepEqual(bl.samy.userLimits, [-3, Infinity]);
+  await runCommand("setpos samx 10 samy 1");
+  assert.deepEqual([await bl.samx.position(), await bl.samy.position()], [10, 1]);
+  assert.deepEqual([await bl.samx.dial(), await bl.samy.dial()], [0.25, 0]);
+  takeOutput();
+  await runCommand("wm samx");
+  assert.match(takeOutput(), /^samx\s+10\.000\s+\[8\.750, 11\.750\]\s+0\.250\s+\[-1\.000, 2\.000\]$/m);
+  // a bad triple or pair anywhere changes nothing
+  for (const line of ["setlim samx 0 1 samy 2", "setlim samx 0 1 samy 2 1", "setlim samx 0 1 samx 0 2", "setpos samx 0 samy", "setpos samx 0 samy inf"]) {
+    await assert.rejects(runCommand(line), (e: Error) => e instanceof MacroLineError && /\nset(lim|pos) <motor1>/.test(e.message), line);
+  }
+  assert.deepEqual(bl.samx.userLimits, [8.75, 11.75]);
+  assert.deepEqual([await bl.samx.position(), await bl.samy.position()], [10, 1]);
 });
 
 test("slit gap and offset pseudo motors move the blades", async () => {

@@ -1,7 +1,7 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import {
-  runCommand, env, Scheduler, InjectionScheduler, LimitError, Recorder, PseudoDetector, DummyDictDetector,
+  runCommand, env, Mesh, DMesh, Scheduler, InjectionScheduler, LimitError, Recorder, PseudoDetector, DummyDictDetector,
   type ScanMessage, type ScanHeader, type ScanPoint, type ScanFooter, type SoftwareScan,
 } from "../src/index.ts";
 import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
@@ -160,7 +160,75 @@ test("hooks run at their moments, in order", async () => {
   const hook = (name: string) => (s: SoftwareScan) => void seen.push(`${name}:${s.scannr}`);
   env.hooks = { beforeScan: hook("scan"), beforeMove: hook("move"), beforeArm: hook("arm"), beforeStart: hook("start"), whileAcquiring: hook("acq"), afterScan: hook("after") };
   await runCommand("ascan samx 0 1 1 0");
-  assert.deepEqual(seen, ["scan:1", "move:1", "arm:1", "start:1", "acq:1", "move:1", "arm:1", "start:1", "acq:1", "after:1"]);
+  assert.deepEqual(seen, ["scan:-1", "move:1", "arm:1", "start:1", "acq:1", "move:1", "arm:1", "start:1", "acq:1", "after:1"], "beforeScan comes before the scan number");
+});
+
+test("beforeScan runs before anything is prepared or sent; one that throws refuses the scan and uses no scan number", async () => {
+  bl.det.acqTime = 7;
+  const seen: string[] = [];
+  env.hooks.beforeScan = () => void seen.push(`acqTime ${bl.det.acqTime}, ${bl.rec.messages.length} messages`);
+  await runCommand("ascan samx 0 1 1 0.01");
+  assert.deepEqual(seen, ["acqTime 7, 0 messages"]);
+  const next = env.nextScanId;
+  const after: string[] = [];
+  env.hooks.beforeScan = () => { throw new Error("the fast shutter does not open"); };
+  env.hooks.afterScan = () => void after.push("after");
+  bl.rec.messages.length = 0;
+  await assert.rejects(runCommand("ascan samx 0 1 1 0.01"), /the fast shutter does not open/);
+  assert.equal(env.nextScanId, next, "no scan number used up");
+  assert.equal(bl.rec.messages.length, 0, "nothing sent");
+  assert.equal(await bl.samx.position(), 1, "nothing moved");
+  assert.deepEqual(after, []);
+  // a hook on a scan that the limits refuse is not called
+  seen.length = 0;
+  env.hooks.beforeScan = () => void seen.push("called");
+  await assert.rejects(runCommand("ascan samy 0 10 1 0.01"), LimitError);
+  assert.deepEqual(seen, []);
+});
+
+test("whileAcquiring is called repeatedly while the detectors acquire, each call awaited, none after they are done", async () => {
+  env.whileAcquiringInterval = 0.01;
+  const perPoint: number[] = [];
+  let running = 0;
+  let overlapped = false;
+  env.hooks.whileAcquiring = async (scan) => {
+    if (running++) overlapped = true;
+    perPoint[scan.pointsDone] = (perPoint[scan.pointsDone] ?? 0) + 1;
+    await new Promise((r) => setTimeout(r, 5));
+    running--;
+  };
+  try {
+    await runCommand("loopscan 1 0.4");
+  } finally {
+    env.whileAcquiringInterval = 0.1;
+  }
+  assert.equal(perPoint.length, 2);
+  assert.ok(perPoint.every((n) => n >= 2), `called ${perPoint.join(", ")} times per point`);
+  assert.equal(overlapped, false);
+  const total = perPoint[0] + perPoint[1];
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(perPoint[0] + perPoint[1], total, "no call after the scan");
+  // a hook that throws fails the scan, with a footer
+  env.hooks.whileAcquiring = () => { throw new Error("shutter closed"); };
+  await assert.rejects(runCommand("loopscan 1 0.05"), /shutter closed/);
+  assert.equal(footers().at(-1)?.status, "failed");
+});
+
+test("a hook can be given per scan class: the nearest class wins over env.hooks", async (t) => {
+  const seen: string[] = [];
+  t.after(() => {
+    delete (Mesh as { hooks?: unknown }).hooks;
+    delete (DMesh as { hooks?: unknown }).hooks;
+  });
+  env.hooks.beforeScan = (s) => void seen.push(`global ${s.constructor.name}`);
+  env.hooks.afterScan = (s) => void seen.push(`global after ${s.constructor.name}`);
+  Mesh.hooks = { beforeScan: (s) => void seen.push(`mesh ${s.constructor.name}`) };
+  await runCommand("ascan samx 0 1 1 0");
+  await runCommand("mesh samx 0 1 1 samy 0 1 1 0");
+  await runCommand("dmesh samx 0 1 1 samy 0 1 1 0");
+  DMesh.hooks = { beforeScan: (s) => void seen.push(`dmesh ${s.constructor.name}`) };
+  await runCommand("dmesh samx 0 1 1 samy 0 1 1 0");
+  assert.deepEqual(seen, ["global AScan", "global after AScan", "mesh Mesh", "global after Mesh", "mesh DMesh", "global after DMesh", "dmesh DMesh", "global after DMesh"]);
 });
 
 test("a busy detector or a dead recorder refuses the scan before anything moves", async () => {

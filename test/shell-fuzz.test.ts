@@ -167,7 +167,7 @@ test(`${LINES} random lines are each answered, and the shell still works afterwa
   await shell.ask("stoplive");
   await shell.ask("userlevel 5");
   const wa = await shell.ask("wa");
-  assert.match(wa, /^motor\s+user\s+dial/m);
+  assert.match(wa, /^motor\s+user\s+limits\s+dial\s+limits$/m);
   assert.match(wa, /^samx\s+\S+\s+\S+$/m);
   assert.match(await shell.ask("1+1"), /^2$/m);
   assert.doesNotMatch(shell.err, /Uncaught|FATAL|Segmentation/);

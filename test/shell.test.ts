@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TmuxShell, PROMPT } from "./helpers/tmux.ts";
 import { defineMacro, macros, runCommand } from "../src/index.ts";
-import { childrenOf, scanFileSummary, waitUntilGone } from "./helpers/recorders.ts";
+import { childrenOf, readScanFile, scanFileSummary, waitUntilGone } from "./helpers/recorders.ts";
 import { needsH5py } from "./helpers/system.ts";
 
 /** A shell for this test, ended with it; the stream takes any free port so that shells never collide. */
@@ -165,20 +165,36 @@ test("a bad macro line prints one error line, plus the usage, and the shell goes
   assert.match(since(await s.run("1+1"), "1+1"), /^2$/m);
 });
 
-test("tweak steps motors with the arrow keys and q stops it", async (t) => {
+test("tweak is a scan driven by the arrow keys: a scan number, a file, q ends it, a step outside the limits moves nothing", { skip: needsH5py() }, async (t) => {
   const s = await shell(t);
-  s.type("tweak samx 0.5 samy 0.25 0.01");
-  await s.waitFor(/^samx 0\.000  samy 0\.000  \|  det /m, "the first reading");
+  s.type("tweak samx 0.5 samy 4 0.01");
+  await s.waitFor(/scan #1: tweak samx 0\.5 samy 4 0\.01/, "the scan's first line");
+  await s.waitFor(/points as they come/, "no point count before the keys");
+  await s.waitFor(/^\s+0\s+0\s+0\s/m, "point 0, where the motors are");
   s.keys("Right");
-  await s.waitFor(/^samx 0\.500  samy 0\.000  \|/m, "samx stepped");
+  await s.waitFor(/^\s+1\s+0\.50*\s+0\s/m, "samx stepped");
   s.keys("Up");
-  await s.waitFor(/^samx 0\.500  samy 0\.250  \|/m, "samy stepped");
+  await s.waitFor(/^\s+2\s+0\.50*\s+4\s/m, "samy stepped");
+  s.keys("Up");
+  await s.waitFor(/samy: target 8 is outside the limits \[-5, 5\]; not moved/, "the refused step");
   const before = s.prompts();
   s.keys("q");
-  await s.waitForPrompt(before);
-  const wm = since(await s.run("wm samx samy"), "wm samx samy");
-  assert.match(wm, /^samx\s+0\.500\s/m);
-  assert.match(wm, /^samy\s+0\.250\s/m);
+  const screen = await s.waitForPrompt(before);
+  assert.match(screen, /scan #1 finished \(3 points\)/);
+  assert.doesNotMatch(screen, /^\s+3\s/m, "the refused step took no point");
+  const wm = since(await s.run("wms samx samy"), "wms samx samy");
+  assert.match(wm, /^samx 0\.500   samy 4\.000$/m);
+  const f = readScanFile(join(s.dataDir, "000001.h5"));
+  assert.deepEqual(f.values["entry/measurement/samx"], [0, 0.5, 0.5]);
+  assert.deepEqual(f.values["entry/measurement/samy"], [0, 0, 4]);
+  assert.equal(String(f.values["entry/description"]), "tweak samx 0.5 samy 4 0.01");
+  // Ctrl-C interrupts it: the points taken stay, the footer says interrupted
+  s.type("tweak samx 0.5 0.01");
+  await s.waitFor(/scan #2: tweak/, "the second tweak");
+  await s.waitFor(/^\s+0\s+0\.50*\s/m, "its first point");
+  const again = s.prompts();
+  s.keys("C-c");
+  assert.match(await s.waitForPrompt(again), /scan #2 interrupted \(1 points\)/);
 });
 
 test("Ctrl-C interrupts JavaScript too: a procedure's scan, an await, a runaway loop", async (t) => {

@@ -6,7 +6,9 @@ import { preciseDelay } from "../util/delay.ts";
  * The timing shared by the dummy detectors: an acquisition lasts the
  * exposure time (times the burst count) and can be stopped early; with
  * `hwTrig` it waits for the next train of its trigger source and takes one
- * frame per trigger. Subclasses only say what a reading looks like.
+ * frame per trigger. Every dummy has a software live mode: while live, a
+ * reading is taken every exposure time and kept as `lastFrame` (nothing is
+ * recorded). Subclasses only say what a reading looks like.
  */
 export abstract class SimulatedDetector extends Detector {
   private acquisition: Promise<void> = Promise.resolve();
@@ -16,6 +18,30 @@ export abstract class SimulatedDetector extends Detector {
   protected frameTimes: ArrayLike<number> = [];
   /** set to make the next `start()` calls fail (for testing error paths) */
   failNext = 0;
+  private liveTimer: NodeJS.Timeout | null = null;
+  /** the newest reading taken in live mode */
+  lastFrame: Value | null = null;
+
+  get live(): boolean {
+    return this.liveTimer !== null;
+  }
+
+  async startLive(acqTime = 0.1): Promise<void> {
+    if (!(acqTime >= 0) || !Number.isFinite(acqTime)) throw new Error(`${this.name}: live exposure time must be a finite number >= 0 (got ${acqTime})`);
+    await this.stopLive();
+    this.acqTime = acqTime;
+    this.liveTimer = setInterval(() => (this.lastFrame = this.reading()), Math.max(10, acqTime * 1000));
+  }
+
+  async stopLive(): Promise<void> {
+    if (this.liveTimer) clearInterval(this.liveTimer);
+    this.liveTimer = null;
+  }
+
+  override dispose(): void {
+    void this.stopLive();
+    super.dispose();
+  }
 
   protected frames(): number {
     return (this.hwTrig ? this.hwTrigN : 1) * this.burstN;

@@ -80,16 +80,13 @@ export class DummyDictDetector extends SimulatedDetector {
   }
 }
 
-/** A 2-D camera (256×256 uint16 by default) with a live mode. */
+/** A 2-D camera (256×256 uint16 by default). */
 export class Dummy2dDetector extends SimulatedDetector {
   readonly shape: [number, number];
   signal: Signal;
   private base: Float32Array;
   /** the last frame and its scale: a steady signal gives the same frame, copied (fast) rather than recomputed */
   private last: { scale: number; frame: Uint16Array } | null = null;
-  private liveTimer: NodeJS.Timeout | null = null;
-  /** the newest frame taken in live mode */
-  lastFrame: NdArray | null = null;
 
   constructor(opts: DummyDetectorOptions & { shape?: [number, number] }) {
     super(opts);
@@ -126,26 +123,11 @@ export class Dummy2dDetector extends SimulatedDetector {
     return this.last.frame;
   }
 
-  get live(): boolean {
-    return this.liveTimer !== null;
-  }
-
-  async startLive(acqTime = 0.1): Promise<void> {
-    await this.stopLive();
-    this.acqTime = acqTime;
-    this.liveTimer = setInterval(() => (this.lastFrame = ndarray(this.frame().slice(), [...this.shape])), Math.max(10, acqTime * 1000));
-  }
-
-  async stopLive(): Promise<void> {
-    if (this.liveTimer) clearInterval(this.liveTimer);
-    this.liveTimer = null;
-  }
-
   override bytesPerFrame(): number {
     return 2 * this.shape[0] * this.shape[1];
   }
 
   override describe(): string {
-    return `camera ${this.shape.join("x")} uint16${this.live ? ", live" : ""}`;
+    return `camera ${this.shape.join("x")} uint16`;
   }
 }

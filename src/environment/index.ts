@@ -1,4 +1,4 @@
-export { env, type Environment, type Hooks } from "./env.ts";
+export { env, type Environment, type Hooks, type CtHook } from "./env.ts";
 export { PathFixer } from "./paths.ts";
 export { Scheduler, DummyScheduler, InjectionScheduler } from "./scheduler.ts";
 export { MotorSnapshot, EmptySnapshot, type Snapshot } from "./snapshot.ts";

@@ -1,4 +1,4 @@
-import { macroName, lookupMacro, MacroLineError } from "../macros/run.ts";
+import { macroName, lookupMacro, MacroLineError, refuseShortcutArguments } from "../macros/run.ts";
 import { parseArgs, tokenize } from "../macros/parse.ts";
 
 /** The queue's own macros: queueing them would make the queue steer itself. */
@@ -16,6 +16,7 @@ export async function checkQueueLine(line: string): Promise<string> {
   const parsed = macroName(text);
   if (!parsed) throw new MacroLineError(`not a macro line: ${JSON.stringify(text)}`);
   const m = lookupMacro(parsed.name);
+  refuseShortcutArguments(parsed);
   if (QUEUE_MACROS.has(m.name)) throw new MacroLineError(`${m.name} acts on the queue itself and cannot be queued`);
   try {
     const { args, kwargs } = await parseArgs(tokenize(parsed.rest));

@@ -8,7 +8,7 @@
  * through its extension points: `setTriggers` (arm for a line), `acquire`
  * (run the line), `record` (one record per line).
  */
-import { env } from "../environment/env.ts";
+import { env, whileBusy } from "../environment/env.ts";
 import { macro, UsageError, type Arg } from "../macros/registry.ts";
 import { LimitError } from "../motors/Motor.ts";
 import { isFlyAxis, type FlyAxis, type FlyLine } from "../motors/FlyAxis.ts";
@@ -120,11 +120,11 @@ export class FlyScan extends Mesh {
 
   /** Runs line `index`: the detectors wait for the box, the box for the controller, the controller runs the waveform. */
   protected override async acquire(index: number, group: DetectorGroup, signal: AbortSignal): Promise<void> {
-    if (env.hooks.beforeStart) await env.hooks.beforeStart(this);
+    const hooks = env.hooksFor(this);
+    if (hooks.beforeStart) await hooks.beforeStart(this);
     await group.start();
     const line = this.fly.runLine(this.lines[index]);
-    if (env.hooks.whileAcquiring) await env.hooks.whileAcquiring(this);
-    await abortable(Promise.all([line, group.done()]), signal);
+    await abortable(whileBusy(Promise.all([line, group.done()]), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this))), signal);
   }
 
   /** One record per line: the fly motor's nominal positions per trigger, the step motors, every detector's line. */

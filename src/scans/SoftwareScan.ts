@@ -1,5 +1,5 @@
 import chalk from "chalk";
-import { env } from "../environment/env.ts";
+import { env, whileBusy, type Hooks } from "../environment/env.ts";
 import { Motor, LimitError, named } from "../motors/Motor.ts";
 import { Detector } from "../detectors/Detector.ts";
 import { DetectorGroup } from "../detectors/DetectorGroup.ts";
@@ -55,10 +55,22 @@ export abstract class SoftwareScan implements MacroInstance {
   /** A scan with more points than this is refused (it would take days and fill memory). */
   static maxPoints = 10_000_000;
 
+  /** Hooks of this scan class and its subclasses; they win over env.hooks (env.ts). */
+  static hooks?: Hooks;
+
   constructor(public exposure: number) {}
 
   /** Yields the positions to visit, in order. `this.startPositions` is known here. */
   protected abstract generatePositions(): Iterable<Position>;
+
+  /**
+   * Extension point for a scan whose positions are not known before it
+   * starts (tweak: key presses): after those of generatePositions, the loop
+   * takes each next point from here, checked against the limits as it comes
+   * (one outside is skipped with a message, nothing moves); the scan ends
+   * when it returns. Such a scan's header says npoints null.
+   */
+  protected positionsAsTheyCome?(signal: AbortSignal): AsyncIterator<Position>;
 
   async run(ctx: Partial<MacroContext> = {}): Promise<ScanResult> {
     const signal = ctx.signal ?? new AbortController().signal;
@@ -75,16 +87,20 @@ export abstract class SoftwareScan implements MacroInstance {
     this.estimate = estimateScan(this.motors, this.startPositions, positions, detectors.length ? this.secondsPerPoint() : 0, this.returnToStart);
     this.peaks = new PeakCollector(this.motors.map((m) => m.name), detectors.map((d) => d.name), this.grid);
 
+    // before anything is prepared or numbered, once the checks that change nothing have passed
+    const hooks = env.hooksFor(this);
+    await hooks.beforeScan?.(this);
     const dir = await env.paths.getDirectory();
-    this.scannr = env.takeScanId(dir);
-    this.restoreTriggers = this.setTriggers(detectors);
-    await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length).catch((e: unknown) => {
+    try {
+      this.scannr = env.takeScanId(dir);
+      this.restoreTriggers = this.setTriggers(detectors);
+      await group.prepare(this.exposure, { scannr: this.scannr, path: dir }, positions.length);
+      if (!this.kwargs[NO_SPACE_CHECK]) await refuseIfNoRoom(dir, positions.length, detectors, this.motors.length);
+    } catch (e) {
       this.restoreTriggers();
+      await group.finish();
+      await Promise.resolve(hooks.afterScan?.(this)).catch(() => {});
       throw e;
-    });
-    if (!this.kwargs[NO_SPACE_CHECK]) {
-      await refuseIfNoRoom(dir, positions.length, detectors, this.motors.length)
-        .catch(async (e: unknown) => { await group.finish(); this.restoreTriggers(); throw e; });
     }
 
     let status: ScanStatus = "failed";
@@ -96,7 +112,7 @@ export abstract class SoftwareScan implements MacroInstance {
         kind: "header", status: "started", scannr: this.scannr, description, path: dir,
         startTime: Date.now() / 1000, motors: this.motors.map((m) => m.name),
         detectors: detectors.map((d) => d.name), tags: this.tags(),
-        snapshot: await env.snapshot.capture(), npoints: positions.length,
+        snapshot: await env.snapshot.capture(), npoints: this.positionsAsTheyCome ? null : positions.length,
         ...(this.map ? { map: this.map } : {}),
       };
       const links = Object.assign({}, ...recorders.map((r) => r.scanLinks(this.scannr, dir))) as ScanHeader["links"];
@@ -105,7 +121,6 @@ export abstract class SoftwareScan implements MacroInstance {
         await r.send(header, signal);
         told.push(r);
       }));
-      await env.hooks.beforeScan?.(this);
       env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${estimateSummary(this.estimate)}, data in ${dir})`));
       await this.loop(positions, group, recorders, signal);
       status = "finished";
@@ -119,8 +134,9 @@ export abstract class SoftwareScan implements MacroInstance {
   private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
     const table = new ScanTable();
     const t0 = performance.now();
-    const hooks = env.hooks;
-    for (let i = 0; i < positions.length; i++) {
+    const hooks = env.hooksFor(this);
+    const more = this.positionsAsTheyCome?.(signal);
+    for (let i = 0; i < positions.length || (more && (await this.nextPoint(more, positions))); i++) {
       await env.scan.checkpoint(this, i, positions.length, signal);
       await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
       if (hooks.beforeMove) await hooks.beforeMove(this);
@@ -151,11 +167,10 @@ export abstract class SoftwareScan implements MacroInstance {
    * runs a whole line here. Abort and clean-up stay with the loop.
    */
   protected async acquire(index: number, group: DetectorGroup, signal: AbortSignal): Promise<void> {
-    const hooks = env.hooks;
+    const hooks = env.hooksFor(this);
     if (hooks.beforeStart) await hooks.beforeStart(this);
     await group.start();
-    if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
-    await abortable(group.done(), signal);
+    await abortable(whileBusy(group.done(), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this))), signal);
   }
 
   /** Extension point: point `index`'s record: the motors' positions in order, then every detector's data. */
@@ -177,6 +192,24 @@ export abstract class SoftwareScan implements MacroInstance {
   /** Extension point: seconds of acquisition per point, for the estimate. */
   secondsPerPoint(): number {
     return this.exposure;
+  }
+
+  /** Puts the next position of positionsAsTheyCome that is inside the limits onto `positions`; false when there are no more. */
+  private async nextPoint(more: AsyncIterator<Position>, positions: number[][]): Promise<boolean> {
+    for (let next = await more.next(); !next.done; next = await more.next()) {
+      const p = next.value;
+      const row = this.motors.map((m) => p[m.name]);
+      try {
+        for (const [j, m] of this.motors.entries()) await m.checkTargets([row[j]]);
+      } catch (e) {
+        if (!(e instanceof LimitError)) throw e;
+        env.print(chalk.red(`${e.detail ?? e.message}; not moved`));
+        continue;
+      }
+      positions.push(row);
+      return true;
+    }
+    return false;
   }
 
   /** `signal`: the second Ctrl-C (skips the return move); `stop`: the first (recorders stop waiting for one that does not answer) */
@@ -210,7 +243,7 @@ export abstract class SoftwareScan implements MacroInstance {
       } else problems.push(...lost);
     }
     message = s.error === undefined ? undefined : text(s.error);
-    await Promise.resolve(env.hooks.afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
+    await Promise.resolve(env.hooksFor(this).afterScan?.(this)).catch((e: unknown) => problems.push(`afterScan hook: ${String(e)}`));
     for (const p of problems) env.print(chalk.red(`  ${p}`));
     const colour = s.status === "finished" ? chalk.green : s.status === "interrupted" ? chalk.yellow : chalk.red;
     env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${this.pointsDone} points)`));

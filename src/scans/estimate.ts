@@ -59,7 +59,7 @@ export function estimateScan(motors: Motor[], start: number[], positions: number
 
 /** After a scan: the overhead per point is what the elapsed time leaves over motion and exposure. */
 export function learnOverhead(e: ScanEstimate, points: number, elapsed: number): void {
-  if (points < 2 || !(elapsed > 0) || e.unknownVelocity.length) return;
+  if (points < 2 || !(e.points > 0) || !(elapsed > 0) || e.unknownVelocity.length) return;
   const perPoint = (elapsed - ((e.motion - e.returnMove) * points) / e.points - (e.exposure * points) / e.points) / points;
   measured.overheadPerPoint = Math.max(0, perPoint);
   measured.fromScans++;
@@ -72,6 +72,7 @@ export function roughDuration(seconds: number): string {
 
 /** "21 points, about 2.4 s" for the scan's first line. */
 export function estimateSummary(e: ScanEstimate): string {
+  if (e.points === 0) return "points as they come"; // tweak: none is known before the scan
   return `${e.points} points, about ${roughDuration(e.total)}`;
 }
 

@@ -4,6 +4,6 @@ export { Mesh, DMesh } from "./Mesh.ts";
 export { FlyScan, DFlyScan } from "./FlyScan.ts";
 export { ListScan, LoopScan } from "./ListScan.ts";
 export { SpiralScan, FermatScan } from "./spirals.ts";
-import "./tweak.ts";
+export { Tweak } from "./tweak.ts";
 import "./statsMacros.ts";
 export { peakStats, gridStats, plotSelection, type PeakStats, type ScanStats } from "./stats.ts";

@@ -1,12 +1,11 @@
 import chalk from "chalk";
 import { env } from "../environment/env.ts";
-import { defineMacro, UsageError, type Arg, type MacroContext } from "../macros/registry.ts";
+import { macro, UsageError, type Arg, type MacroContext } from "../macros/registry.ts";
 import { arity, asFinite, asMotor, asPositive, show } from "../macros/args.ts";
-import { LimitError, Motor } from "../motors/Motor.ts";
-import { countOnce } from "../detectors/DetectorGroup.ts";
+import { Motor } from "../motors/Motor.ts";
 import { AbortError, abortable } from "../util/abort.ts";
 import { CTRL_C, captureKeys } from "../shell/keys.ts";
-import { fmtNumber, formatValue } from "./table.ts";
+import { SoftwareScan, type Position, type ScanResult } from "./SoftwareScan.ts";
 
 interface Axis {
   motor: Motor;
@@ -37,12 +36,6 @@ function axesFrom(args: Arg[]): { axes: Axis[]; exposure: number } {
   return { axes, exposure: i < args.length ? asPositive(args[i], "exp_time") : 0.1 };
 }
 
-async function report(axes: Axis[], exposure: number, signal: AbortSignal): Promise<void> {
-  const positions = await Promise.all(axes.map(async (a) => `${a.motor.name} ${fmtNumber(await a.motor.position(), a.motor.precision)}`));
-  const readings = Object.entries(await countOnce(exposure, signal)).map(([k, v]) => `${k} ${formatValue(v)}`);
-  env.print(`${chalk.bold(positions.join("  "))}  ${chalk.dim("|")}  ${readings.join("  ")}`);
-}
-
 /** The direction (axis index, sign) a key asks for, if any. */
 function direction(key: string, axes: Axis[]): [Axis, number] | null {
   const last = axes[axes.length - 1];
@@ -53,61 +46,84 @@ function direction(key: string, axes: Axis[]): [Axis, number] | null {
   return null;
 }
 
-async function tweak(args: Arg[], ctx: MacroContext): Promise<Record<string, number>> {
-  const { axes, exposure } = axesFrom(args);
-  if (!process.stdin.isTTY) throw new Error("tweak reads the arrow keys, so it needs a terminal (stdin is not a TTY)");
-  const keys: string[] = [];
-  let wake = () => {};
-  const release = captureKeys((k) => {
-    keys.push(k);
-    wake();
-  });
-  const nextKey = () => abortable(new Promise<string>((resolve) => {
-    wake = () => {
-      if (!keys.length) return;
-      wake = () => {}; // keys pressed while a step runs wait for the next call
-      resolve(keys.shift() as string);
-    };
-    wake();
-  }), ctx.signal);
-  try {
-    const [first, last] = [axes[0], axes[axes.length - 1]];
-    env.print(chalk.dim(axes.length === 1
-      ? `left/right (or down/up) step ${first.motor.name} by ${first.step}; q or Esc stops`
-      : `left/right step ${first.motor.name} by ${first.step}, down/up ${last.motor.name} by ${last.step}; q or Esc stops`));
-    await report(axes, exposure, ctx.signal);
+/**
+ * A scan whose points come from the arrow keys: the first point is where
+ * the motors are, each arrow key steps one motor and takes the next point.
+ * It is recorded as any scan is (a scan number, a file, the stream); a step
+ * outside the limits is skipped with a message. q or Escape ends it
+ * (finished), Ctrl-C interrupts it.
+ */
+export class Tweak extends SoftwareScan {
+  static usage = `
+    tweak <motor1> <step1> [<motor2> <step2>] [<exp_time>]
+    A scan driven by the arrow keys: left/right move <motor1> by <step1>,
+    up/down move the last motor given by its step. The first point is where
+    the motors are; after each step the active detectors count <exp_time> s
+    (default 0.1) and the point is recorded, with a scan number and a file as
+    for any scan. A step outside the limits is refused with a message and
+    nothing moves. q or Escape ends the scan; Ctrl-C interrupts it and stops
+    the motors. Needs a terminal.`;
+
+  private readonly axes: Axis[];
+  private readonly keys: string[] = [];
+  private wake = () => {};
+
+  constructor(...args: Arg[]) {
+    const { axes, exposure } = axesFrom(args);
+    super(exposure);
+    this.axes = axes;
+    this.motors = axes.map((a) => a.motor);
+  }
+
+  protected generatePositions(): Iterable<Position> {
+    return [];
+  }
+
+  private nextKey(signal: AbortSignal): Promise<string> {
+    return abortable(new Promise<string>((resolve) => {
+      this.wake = () => {
+        if (!this.keys.length) return;
+        this.wake = () => {}; // keys pressed while a point is taken wait for the next call
+        resolve(this.keys.shift() as string);
+      };
+      this.wake();
+    }), signal);
+  }
+
+  protected override async *positionsAsTheyCome(signal: AbortSignal): AsyncGenerator<Position> {
+    const at = Object.fromEntries(this.motors.map((m, j) => [m.name, this.startPositions[j]]));
+    yield { ...at };
     for (;;) {
-      const key = await nextKey();
-      if (STOP.includes(key)) break;
+      const key = await this.nextKey(signal);
+      if (STOP.includes(key)) return;
       if (key === CTRL_C) throw new AbortError();
-      const d = direction(key, axes);
+      const d = direction(key, this.axes);
       if (!d) continue;
       const [axis, sign] = d;
-      try {
-        await abortable(axis.motor.move((await axis.motor.position()) + sign * axis.step), ctx.signal);
-      } catch (e) {
-        if (!(e instanceof LimitError)) throw e;
-        env.print(chalk.red(e.message));
-        continue;
-      }
-      await report(axes, exposure, ctx.signal);
+      const target = (await axis.motor.position()) + sign * axis.step;
+      at[axis.motor.name] = target;
+      const others = this.axes.filter((a) => a !== axis);
+      for (const a of others) at[a.motor.name] = await a.motor.position();
+      yield { ...at };
     }
-  } catch (e) {
-    await Promise.allSettled(axes.map((a) => a.motor.stop()));
-    throw e;
-  } finally {
-    release();
   }
-  const out: Record<string, number> = {};
-  for (const a of axes) out[a.motor.name] = await a.motor.position();
-  return out;
+
+  override async run(ctx: Partial<MacroContext> = {}): Promise<ScanResult> {
+    if (!process.stdin.isTTY) throw new Error("tweak reads the arrow keys, so it needs a terminal (stdin is not a TTY)");
+    const release = captureKeys((k) => {
+      this.keys.push(k);
+      this.wake();
+    });
+    try {
+      const [first, last] = [this.axes[0], this.axes[this.axes.length - 1]];
+      env.print(chalk.dim(this.axes.length === 1
+        ? `left/right (or down/up) step ${first.motor.name} by ${first.step}; q or Esc ends the scan`
+        : `left/right step ${first.motor.name} by ${first.step}, down/up ${last.motor.name} by ${last.step}; q or Esc ends the scan`));
+      return await super.run(ctx);
+    } finally {
+      release();
+    }
+  }
 }
 
-defineMacro("tweak", `
-    tweak <motor1> <step1> [<motor2> <step2>] [<exp_time>]
-    Steps motors with the arrow keys: left/right move <motor1> by <step1>,
-    up/down move the last motor given by its step. After each step the active
-    detectors count <exp_time> s (default 0.1) and the position and readings
-    are printed. q or Escape stops; Ctrl-C stops the motors too. Needs a
-    terminal. Returns the final positions.`,
-  (args, _kw, ctx) => tweak(args, ctx));
+macro("tweak", Tweak);

@@ -1,6 +1,7 @@
 import chalk from "chalk";
 import { env } from "../environment/env.ts";
-import { isMacroLine, runCommand } from "../macros/run.ts";
+import { MacroLineError, isMacroLine, noMacroMessage, runCommand } from "../macros/run.ts";
+import { macros } from "../macros/registry.ts";
 import { Job, abandonRunningMacro, runAsJob, runningMacro } from "../macros/control.ts";
 import { abortable } from "../util/abort.ts";
 import { errorText } from "./errors.ts";
@@ -26,6 +27,25 @@ export function isMacroCall(line: string): boolean {
   if (/^%[A-Za-z_]/.test(text)) return true;
   if (/^[A-Za-z_]\w*\s+(?:[-+*/%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?!=)/.test(text)) return false;
   return isMacroLine(text);
+}
+
+/** A line that is only a # comment: nothing to run (JavaScript would call it a syntax error). */
+export function isCommentLine(code: string): boolean {
+  const text = code.trim();
+  return text.startsWith("#") && !text.startsWith("#!") && !text.includes("\n");
+}
+
+/**
+ * What to say about a line JavaScript refused: when its first word is not
+ * a macro and the line is no JavaScript either (`mvd samx 1`), "no macro
+ * named 'mvd'" with close matches; else the error (`mvd` alone is
+ * JavaScript: "mvd is not defined").
+ */
+export function notAMacro(code: string, err: unknown): unknown {
+  const text = code.trim();
+  const m = /^([A-Za-z_]\w*)(\s|$)/.exec(text);
+  if (!m || text.includes("\n") || macros.has(m[1]) || !(err instanceof Error)) return err;
+  return err.name === "SyntaxError" ? new MacroLineError(noMacroMessage(m[1])) : err;
 }
 
 /**

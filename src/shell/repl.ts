@@ -14,7 +14,7 @@ import { Motor } from "../motors/Motor.ts";
 import { Detector } from "../detectors/Detector.ts";
 import { errorText } from "./errors.ts";
 import { InputGate } from "./InputGate.ts";
-import { LineRunner, isMacroCall } from "./LineRunner.ts";
+import { LineRunner, isCommentLine, isMacroCall, notAMacro } from "./LineRunner.ts";
 import { StatusLine } from "./StatusLine.ts";
 import { shellCompleter } from "./completion.ts";
 import { addGadgets, fillScope } from "./scope.ts";
@@ -118,6 +118,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
     const finished = callback as (err: Error | null) => void;
     addGadgets(context);
     if (code.trim() === "exit") return internals.close();
+    if (isCommentLine(code)) return finished(null);
     if (isMacroCall(code)) {
       void runner.runMacro(code.trim()).then(() => {
         status.clear();
@@ -131,7 +132,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
       if (!err) return callback(null, result);
       if (err instanceof repl.Recoverable) return finished(err); // an open bracket: read on
       internals.lastError = err;
-      env.print(errorText(err));
+      env.print(errorText(notAMacro(code, err)));
       finished(null);
     });
   };
