@@ -95,7 +95,7 @@ test("ct at the command line prints every value: numbers in full, arrays as shap
   assert.match(r.out, /^ +spec : array \(100,\) sum \d+(\.\d+)? max \d+(\.\d+)?$/m);
   assert.match(r.out, /^ *counter : \{counts: 10, monitor: 100, ratio: 0\.1\}$/m);
   assert.match(r.out, /^ +cam : array \(128, 128\) sum \d+ max \d+$/m);
-  assert.match(r.out, /^live: det, spec, counter, cam$/m, "startlive with no name: every active detector with a live mode");
+  assert.match(r.out, /^live: det, spec, counter, cam, panda0$/m, "startlive with no name: every active detector with a live mode");
   assert.match(r.out, /^\* cam\s+Dummy2dDetector\s+live\s/m);
 });
 

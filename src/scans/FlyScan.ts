@@ -124,7 +124,7 @@ export class FlyScan extends Mesh {
     if (hooks.beforeStart) await hooks.beforeStart(this);
     await group.start();
     const line = this.fly.runLine(this.lines[index]);
-    await abortable(whileBusy(Promise.all([line, group.done()]), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this))), signal);
+    await abortable(whileBusy(Promise.all([line, group.done()]).then(() => {}), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this))), signal);
   }
 
   /** One record per line: the fly motor's nominal positions per trigger, the step motors, every detector's line. */
