@@ -152,7 +152,7 @@ test("on a read-only directory a limit or offset that cannot be saved is not cha
   const pos = since(await s.run("setpos samx 0"), "setpos samx 0");
   assert.match(pos, /samx: offset not changed: .*EROFS/);
   assert.match(since(await s.run("wm samx"), "wm samx"), /samx\s+2\.000\s+\[-3\.000, 3\.000\]\s+2\.000/);
-  assert.match(since(await s.run("bookmark here samx"), "bookmark here"), /saving bookmark here: cannot write .*EROFS/);
+  assert.match(since(await s.run("bookmark here samx"), "bookmark here"), /bookmark here: cannot write .*EROFS/);
   assert.match(since(await s.run("lsbook"), "lsbook"), /no bookmarks/);
   const scan = since(await s.run("ascan samx 0 1 1 0"), "ascan samx");
   assert.match(scan, new RegExp(`saving the next scan number \\(2\\): cannot write ${dir}/${SCAN_ID.replace(/[.]/g, "\\.")}: EROFS`));

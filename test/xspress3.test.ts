@@ -7,7 +7,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { env, runCommand, Recorder, Hdf5Recorder, Xspress3Simulator, SpectrumModel, SIM_SAMPLE, DummyMotor } from "../src/index.ts";
+import { env, runCommand, Recorder, Hdf5Recorder, Xspress3Simulator, SpectrumModel, SIM_SAMPLE, DummyMotor, Detector } from "../src/index.ts";
+import { flyHardware } from "./helpers/fly.ts";
 import { resetBeamline } from "./helpers/beamline.ts";
 import { SYSTEM_PYTHON, needsH5py, needsPyzmq, runPython } from "./helpers/system.ts";
 
@@ -88,16 +89,22 @@ test("the spectra: element peaks at their energies (10 eV per bin), scatter at t
   assert.ok(Math.abs(mean - expected) < 4 * Math.sqrt(expected / frames.length) + 0.05, `${mean} vs ${expected}`);
 });
 
-test("hardware-triggered, xsp3 takes hwTrigN frames per start into its own file", { skip: needsH5py(), timeout: 60_000 }, async () => {
+test("hardware-triggered in a fly scan, xsp3 takes one frame per trigger into its own file; a software scan takes one per point", { skip: needsH5py(), timeout: 60_000 }, async () => {
   for (const d of Xspress3Simulator.getInstances()) d.dispose();
   await Promise.all(Recorder.getInstances().map((r) => r.stop()));
   const { samx, samy } = resetBeamline();
-  const xsp3 = new Xspress3Simulator({ name: "xsp3", address: "tcp://127.0.0.1:0", spot: () => ({ x: samx.now(), y: samy.now(), energy: 10 }) });
+  for (const d of Detector.getInstances()) d.active = false;
+  const { box } = flyHardware();
+  const xsp3 = new Xspress3Simulator({ name: "xsp3", address: "tcp://127.0.0.1:0", spot: () => ({ x: samx.now(), y: samy.now(), energy: 10 }), hwTrigMinLatency: 0.0001 });
+  xsp3.triggerSource = box.triggers;
+  await runCommand("flyscan pzx 20 30 4 pzy 0 1 2 0.002");
+  const shape = (n: number) => runPython<number[]>(`import h5py, json, sys; print(json.dumps(list(h5py.File(sys.argv[1], "r")["entry/instrument/xspress3/data"].shape)))`,
+    [join(env.paths.directory, `scan_${String(n).padStart(6, "0")}_xsp3.h5`)]);
+  assert.deepEqual(shape(1), [15, 4, 4096], "3 lines of 5 triggers");
+  assert.equal(xsp3.published, 15);
   xsp3.hwTrig = true;
   xsp3.hwTrigN = 3;
   await runCommand("ascan samx 0 1 2 0.01");
-  const shape = runPython<number[]>(`import h5py, json, sys; print(json.dumps(list(h5py.File(sys.argv[1], "r")["entry/instrument/xspress3/data"].shape)))`,
-    [join(env.paths.directory, "scan_000001_xsp3.h5")]);
-  assert.deepEqual(shape, [9, 4, 4096]);
-  assert.equal(xsp3.published, 9);
+  assert.deepEqual(shape(2), [3, 4, 4096], "one frame per point outside fly scans");
+  assert.deepEqual([xsp3.hwTrig, xsp3.hwTrigN], [true, 3], "the user's settings come back");
 });

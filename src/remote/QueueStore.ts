@@ -47,7 +47,9 @@ const SCHEMA = `
     id INTEGER PRIMARY KEY, line TEXT NOT NULL, status TEXT NOT NULL, scannr INTEGER, error TEXT,
     started_at REAL NOT NULL, ended_at REAL, added_by TEXT NOT NULL, pid INTEGER);`;
 
-const now = (): number => Date.now() / 1000;
+let latest = 0;
+/** Seconds since 1970, never the same twice in a process, so items taken in one millisecond keep their order in the history. */
+const now = (): number => (latest = Math.max(Date.now() / 1000, latest + 1e-6));
 
 function processAlive(pid: number): boolean {
   try {
