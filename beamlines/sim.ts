@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import {
   env, DummyMotor, DummyDetector, Dummy1dDetector, Dummy2dDetector, DummyDictDetector,
-  DummyWritingDetector, Xspress3Simulator, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
+  DummyWritingDetector, Xspress3Simulator, PseudoDetector, MotorMemorizer, slitPair, SimulatedBeamScheduler, MotorSnapshot,
   Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS,
 } from "../src/index.ts";
 
@@ -20,8 +20,11 @@ const s1l = new DummyMotor({ name: "s1l", velocity: 2, dialPosition: -0.5, dialL
 const s1r = new DummyMotor({ name: "s1r", velocity: 2, dialPosition: 0.5, dialLimits: [-5, 5] });
 slitPair(s1l, s1r, { gap: "s1gap", offset: "s1off" });
 
-// detectors: a sample with a bright spot at (samx, samy) = (0.5, 0.5)
-const spot = () => 1000 * Math.exp(-((samx.now() - 0.5) ** 2 + (samy.now() - 0.5) ** 2) / 0.08) + 10;
+// the beam, which `beamloss <after_s> <duration_s>` takes away for a while
+const beam = new SimulatedBeamScheduler();
+
+// detectors: a sample with a bright spot at (samx, samy) = (0.5, 0.5) on a background of 10, all that is left without beam
+const spot = () => (beam.beamUp ? 1000 * Math.exp(-((samx.now() - 0.5) ** 2 + (samy.now() - 0.5) ** 2) / 0.08) : 0) + 10;
 new DummyDetector({ name: "det", signal: spot });
 new Dummy1dDetector({ name: "spec", signal: spot });
 new DummyDictDetector({ name: "counter" });
@@ -36,7 +39,7 @@ new PseudoDetector({ name: "norm", expression: "det / counter.monitor" });
 
 // environment
 env.userLevel = 3;
-env.scheduler = new DummyScheduler();
+env.scheduler = beam;
 env.snapshot = new MotorSnapshot();
 new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));
 
