@@ -12,6 +12,7 @@ import { ScanTable } from "./table.ts";
 import { PeakCollector } from "./stats.ts";
 import { estimateScan, estimateSummary, learnOverhead, type ScanEstimate } from "./estimate.ts";
 import { NO_SPACE_CHECK, refuseIfNoRoom } from "./spaceCheck.ts";
+import { PointWatch, Suspensions, waitForDeadline } from "./suspend.ts";
 
 const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -46,6 +47,8 @@ export abstract class SoftwareScan implements MacroInstance {
   /** collects the scalar readings for the peak statistics (stats.ts) */
   private peaks = new PeakCollector([], []);
   private estimate?: ScanEstimate;
+  /** suspensions and pauses of this run (suspend.ts), listed in the footer */
+  private suspensions?: Suspensions;
 
   /** A scan with more points than this is refused (it would take days and fill memory). */
   static maxPoints = 10_000_000;
@@ -81,6 +84,7 @@ export abstract class SoftwareScan implements MacroInstance {
     let status: ScanStatus = "failed";
     let error: unknown;
     this.pointsDone = 0;
+    this.suspensions = undefined;
     const told: Recorder[] = [];
     try {
       const header: ScanHeader = {
@@ -97,7 +101,13 @@ export abstract class SoftwareScan implements MacroInstance {
       }));
       await env.hooks.beforeScan?.(this);
       env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${estimateSummary(this.estimate)}, data in ${dir})`));
-      await this.loop(positions, group, recorders, signal);
+      this.suspensions = new Suspensions(this.scannr, recorders, signal);
+      const watch = new PointWatch(env.scheduler, group.real);
+      try {
+        await this.loop(positions, group, recorders, signal, watch);
+      } finally {
+        watch.close();
+      }
       status = "finished";
     } catch (e) {
       error = e;
@@ -106,13 +116,21 @@ export abstract class SoftwareScan implements MacroInstance {
     return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal, stop: signal, description });
   }
 
-  private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
+  /**
+   * Point by point: pause checkpoint, deadline, scheduler ready, move, acquire,
+   * read, record. A point the scheduler or a detector calls bad while it is
+   * taken (`watch`) is discarded and, after a suspension, taken again.
+   */
+  private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal, watch: PointWatch): Promise<void> {
     const table = new ScanTable();
     const t0 = performance.now();
     const hooks = env.hooks;
+    const suspensions = this.suspensions as Suspensions;
     for (let i = 0; i < positions.length; i++) {
-      await env.scan.checkpoint(this, i, positions.length, signal);
+      await env.scan.checkpoint(this, i, positions.length, signal, suspensions);
+      await waitForDeadline(this.exposure, signal);
       await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
+      watch.rearm();
       if (hooks.beforeMove) await hooks.beforeMove(this);
       await abortable(Promise.all(this.motors.map((m, j) => m.move(positions[i][j]))), signal);
       if (hooks.beforeArm) await hooks.beforeArm(this);
@@ -120,11 +138,18 @@ export abstract class SoftwareScan implements MacroInstance {
       if (hooks.beforeStart) await hooks.beforeStart(this);
       await group.start();
       if (hooks.whileAcquiring) await hooks.whileAcquiring(this);
-      await abortable(group.done(), signal);
+      await abortable(watch.until(group.done()), signal);
       const data: Record<string, Value> = {};
-      const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
-      this.motors.forEach((m, j) => (data[m.name] = actual[j]));
-      Object.assign(data, await group.read());
+      if (watch.reason === null) {
+        const actual = await Promise.all(this.motors.map((m) => m.position().catch((e: unknown) => { throw named(m.name, e); })));
+        this.motors.forEach((m, j) => (data[m.name] = actual[j]));
+        Object.assign(data, await group.read());
+      }
+      if (watch.reason !== null) { // bad while acquired or read: nothing of it is kept
+        await suspensions.retake(i, watch.reason, group);
+        i--; // the same point again, from the move
+        continue;
+      }
       const elapsed = (performance.now() - t0) / 1000;
       data.dt = elapsed;
       this.peaks.add(i, data);
@@ -132,7 +157,8 @@ export abstract class SoftwareScan implements MacroInstance {
       await abortable(Promise.all(recorders.map((r) => r.send(point))), signal);
       this.pointsDone = i + 1;
       if (i === 0) env.print(table.header(data));
-      const left = (elapsed / (i + 1)) * (positions.length - i - 1);
+      // time spent suspended or paused does not make the points ahead slower
+      const left = ((elapsed - suspensions.seconds) / (i + 1)) * (positions.length - i - 1);
       env.print(table.row(i, data, left));
       env.progress?.({ scannr: this.scannr, done: i + 1, total: positions.length, elapsed, left });
       // points that settle at once (exposure 0) never let the event loop read a Ctrl-C: give it a turn
@@ -153,10 +179,12 @@ export abstract class SoftwareScan implements MacroInstance {
     if (this.returnToStart) await this.goBack(problems, s.signal);
     const peaks = this.peaks.finish(this.scannr, s.description);
     let message = s.error === undefined ? undefined : text(s.error);
+    const suspensions = this.suspensions?.all() ?? [];
     if (s.told.length) {
       const footer: ScanFooter = {
         kind: "footer", status: s.status, scannr: this.scannr, endTime: Date.now() / 1000,
         snapshot: await env.snapshot.capture().catch((): ValueDict => ({})), stats: peaks.last.stats,
+        ...(suspensions.length ? { suspensions } : {}),
         ...(s.status === "failed" && message ? { error: message } : {}),
       };
       const acks = await Promise.allSettled(s.told.map((r) => r.send(footer, s.stop)));
