@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import {
-  env, runCommand, AbortError, Hdf5Recorder, SimulatedBeamScheduler, Scheduler, MemoryRecorder,
+  env, runCommand, AbortError, Hdf5Recorder, SimulatedBeamScheduler, Scheduler, InjectionScheduler, MemoryRecorder,
 } from "../src/index.ts";
 import type { ScanMessage } from "../src/index.ts";
 import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
@@ -171,4 +171,22 @@ test("the margin is configurable: a deadline far enough away is not waited for",
     env.scan.deadlineMargin = margin;
   }
   assert.doesNotMatch(takeOutput(), /deadline/);
+});
+
+test("injections more often than a point needs: one wait, said so, then the scan goes on; an injection during a point re-takes it", async () => {
+  const { rec } = resetBeamline();
+  env.scheduler = new InjectionScheduler(0.3, 0.05, 0.1);
+  env.scan.settleSeconds = 0;
+  // points take a third of the period: injections (every 0.3 s) start while points are taken
+  const result = (await runCommand("loopscan 9 0.1")) as { points: number };
+  assert.equal(result.points, 10);
+  const out = takeOutput();
+  assert.equal(out.match(/waiting [\d.]+ s for the scheduler's deadline/g)?.length, 1, out);
+  assert.match(out, /deadlines come too often to wait for, this scan goes on without/);
+  const footer = rec.messages.at(-1);
+  const indices = rec.messages.flatMap((m) => (m.kind === "data" ? [m.index] : []));
+  assert.deepEqual(indices, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "every point once, in order");
+  const suspensions = (footer?.kind === "footer" && footer.suspensions) || [];
+  assert.ok(suspensions.length >= 1, "an injection during a point suspended the scan");
+  for (const s of suspensions) assert.equal(s.reason, "waiting for the injection to end");
 });

@@ -12,7 +12,7 @@ import { ScanTable } from "./table.ts";
 import { PeakCollector } from "./stats.ts";
 import { estimateScan, estimateSummary, learnOverhead, type ScanEstimate } from "./estimate.ts";
 import { NO_SPACE_CHECK, refuseIfNoRoom } from "./spaceCheck.ts";
-import { PointWatch, Suspensions, waitForDeadline } from "./suspend.ts";
+import { Deadlines, PointWatch, Suspensions } from "./suspend.ts";
 
 const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -126,9 +126,10 @@ export abstract class SoftwareScan implements MacroInstance {
     const t0 = performance.now();
     const hooks = env.hooks;
     const suspensions = this.suspensions as Suspensions;
+    const deadlines = new Deadlines(this.exposure, signal);
     for (let i = 0; i < positions.length; i++) {
       await env.scan.checkpoint(this, i, positions.length, signal, suspensions);
-      await waitForDeadline(this.exposure, signal);
+      await deadlines.before();
       await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
       watch.rearm();
       if (hooks.beforeMove) await hooks.beforeMove(this);

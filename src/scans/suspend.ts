@@ -127,15 +127,30 @@ export class Suspensions {
 }
 
 /**
- * Before a point: when the scheduler's next deadline (`limit()`, e.g. an
- * injection) comes sooner than the point needs (`env.scan.deadlineMargin`),
- * waits until it has passed, so the point is not cut in two.
+ * Before each point: when the scheduler's next deadline (`limit()`, e.g. an
+ * injection) comes sooner than a point needs (`env.scan.deadlineMargin`),
+ * waits until it has passed, so the point is not cut in two. When even a
+ * fresh deadline is too close (they come more often than a point needs),
+ * waiting cannot help: the scan says so and stops waiting for them.
  */
-export async function waitForDeadline(exposure: number, signal: AbortSignal): Promise<void> {
-  const limit = env.scheduler.limit();
-  if (limit === null) return;
-  const needs = env.scan.deadlineMargin(exposure);
-  if (limit >= needs) return;
-  env.print(chalk.yellow(`  waiting ${limit.toFixed(1)} s for the scheduler's deadline to pass (a point needs ${needs.toFixed(1)} s)`));
-  await abortable(sleep(limit + 1e-3), signal);
+export class Deadlines {
+  private useless = false;
+
+  constructor(private readonly exposure: number, private readonly signal: AbortSignal) {}
+
+  async before(): Promise<void> {
+    if (this.useless) return;
+    const limit = env.scheduler.limit();
+    const needs = env.scan.deadlineMargin(this.exposure);
+    if (limit === null || limit >= needs) return;
+    const say = (why: string) => env.print(chalk.yellow(`  ${why}`));
+    say(`waiting ${limit.toFixed(1)} s for the scheduler's deadline to pass (a point needs ${needs.toFixed(1)} s)`);
+    await abortable(sleep(limit + 1e-3), this.signal);
+    await env.scheduler.waitUntilReady(this.signal, say);
+    const next = env.scheduler.limit();
+    if (next !== null && next < needs) {
+      this.useless = true;
+      say(`the next deadline is only ${next.toFixed(1)} s away: deadlines come too often to wait for, this scan goes on without`);
+    }
+  }
 }
