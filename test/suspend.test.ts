@@ -6,7 +6,10 @@ import { join } from "node:path";
 import {
   env, runCommand, AbortError, Hdf5Recorder, SimulatedBeamScheduler, Scheduler, InjectionScheduler, MemoryRecorder,
 } from "../src/index.ts";
-import type { ScanMessage } from "../src/index.ts";
+import type { ScanMessage, ScanSuspension } from "../src/index.ts";
+import { StreamRecorder } from "../src/index.ts";
+import { PickleFormat } from "../src/recorders/stream/pickleFormat.ts";
+import { StreamListener } from "./helpers/recorders.ts";
 import { resetBeamline, takeOutput } from "./helpers/beamline.ts";
 import { needsH5py, SYSTEM_PYTHON } from "./helpers/system.ts";
 
@@ -189,4 +192,34 @@ test("injections more often than a point needs: one wait, said so, then the scan
   const suspensions = (footer?.kind === "footer" && footer.suspensions) || [];
   assert.ok(suspensions.length >= 1, "an injection during a point suspended the scan");
   for (const s of suspensions) assert.equal(s.reason, "waiting for the injection to end");
+});
+
+test("the stream (a real SUB socket) gets suspended and resumed between the points, each point once", { skip }, async () => {
+  const { beam } = await beamline();
+  const stream = new StreamRecorder({ name: "stream", address: "tcp://127.0.0.1:0", heartbeatSeconds: 0.1 });
+  await stream.start();
+  const sub = new StreamListener(stream.address);
+  try {
+    await sub.waitFor((m) => m.kind === "heartbeat");
+    const scan = runCommand("ascan samx 0 1 8 0.05");
+    await sub.waitFor((m) => m.kind === "data" && m.index === 2);
+    beam.beamloss(0, 0.2);
+    const { scannr } = (await scan) as { scannr: number };
+    await sub.waitFor((m) => m.kind === "footer");
+    const seen = sub.scan(scannr).map((m) => (m.kind === "data" ? `data:${m.index}` : `${m.kind}:${m.status}`));
+    const i = seen.indexOf("suspension:suspended");
+    assert.ok(i > 0 && seen[i + 1] === "suspension:resumed", seen.join(" "));
+    assert.deepEqual(seen.filter((x) => x.startsWith("data:")), Array.from({ length: 9 }, (_, k) => `data:${k}`));
+    const msg = sub.scan(scannr)[i] as ScanSuspension;
+    assert.equal(msg.reason, "beam lost (simulated)");
+  } finally {
+    await sub.close();
+    await stream.stop();
+  }
+});
+
+test("in the original's pickle format a suspension is a dict Python reads", { skip }, () => {
+  const frames = new PickleFormat().encode({ kind: "suspension", status: "suspended", scannr: 3, index: 7, reason: "beam lost", time: 1.5 });
+  const out = execFileSync(SYSTEM_PYTHON, ["-c", "import pickle, sys, json; print(json.dumps(pickle.loads(sys.stdin.buffer.read())))"], { input: frames[0], encoding: "utf8" });
+  assert.deepEqual(JSON.parse(out), { status: "suspended", scannr: 3, index: 7, reason: "beam lost", time: 1.5 });
 });
