@@ -206,7 +206,8 @@ export abstract class SoftwareScan implements MacroInstance {
     env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${this.pointsDone} points)`));
     env.lastScan = peaks.last;
     if (peaks.line) env.print(peaks.line);
-    if (this.estimate && s.status === "finished") learnOverhead(this.estimate, this.pointsDone, this.peaks.elapsed);
+    // a scan that waited says nothing about the overhead per point
+    if (this.estimate && s.status === "finished" && !suspensions.length) learnOverhead(this.estimate, this.pointsDone, this.peaks.elapsed);
     if (s.status === "interrupted") throw s.error instanceof AbortError ? s.error : new AbortError();
     if (s.status === "failed") throw s.error;
     return { scannr: this.scannr, status: s.status, points: this.pointsDone };

@@ -12,6 +12,7 @@ const CLEAR = "\r\x1b[K";
 export class StatusLine {
   private last: { p: Progress; at: number } | null = null;
   private ticker: NodeJS.Timeout | undefined;
+  private drawnState = "";
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
@@ -26,7 +27,8 @@ export class StatusLine {
       this.draw();
     };
     env.progress = (p) => this.update(p);
-    env.scan.onChange(() => this.draw());
+    // a pause or a suspension shows at once (progress alone redraws with the next row)
+    env.scan.onChange(() => this.state() !== this.drawnState && this.draw());
   }
 
   /** What the scan is doing besides counting, and the pause key. */
@@ -63,7 +65,8 @@ export class StatusLine {
     const bar = 20;
     const filled = Math.round(share * bar);
     const text = `  scan #${p.scannr} [${"#".repeat(filled)}${".".repeat(bar - filled)}] ${p.done}/${p.total}`
-      + `  elapsed ${formatDuration(p.elapsed + since)}  left ${formatDuration(Math.max(0, p.left - counting))}${this.state()}`;
-    this.out.write(`${CLEAR}\x1b[2m${text.slice(0, width)}\x1b[0m`);
+      + `  elapsed ${formatDuration(p.elapsed + since)}  left ${formatDuration(Math.max(0, p.left - counting))}`;
+    this.drawnState = this.state();
+    this.out.write(`${CLEAR}\x1b[2m${(text + this.drawnState).slice(0, width)}\x1b[0m`);
   }
 }
