@@ -75,7 +75,7 @@ export class Suspensions {
     for (const p of await group.stop()) env.print(chalk.red(`  ${p}`));
     env.print(chalk.yellow(`scan #${this.scannr} suspended at point ${index}: ${reason}`));
     await this.begin(index, reason);
-    const say = (why: string) => env.print(chalk.yellow(`  ${why}`));
+    const say = (why: string) => why !== reason && env.print(chalk.yellow(`  ${why}`)); // a new reason only
     do {
       await env.scheduler.waitUntilReady(this.signal, say);
       await abortable(sleep(env.scan.settleSeconds), this.signal);
