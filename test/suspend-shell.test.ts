@@ -18,14 +18,17 @@ print(json.dumps({"samx": e["measurement/samx"][()].tolist(), "det": e["measurem
   return JSON.parse(execFileSync(SYSTEM_PYTHON, ["-c", py, join(dir, `${String(scannr).padStart(6, "0")}.h5`)], { encoding: "utf8" })) as never;
 }
 
-test("beamloss during an ascan in the shell: suspended and why, resumed, every point with beam in the file", { skip }, async () => {
+test("beamloss during an ascan in the shell: suspended and why (status line too), resumed, every point with beam in the file", { skip }, async () => {
   const s = TmuxShell.start({ env: { CONTRAST_STREAM: "tcp://127.0.0.1:0" } });
   try {
     await s.waitFor(PROMPT, "the prompt");
     await s.run("mv samy 0.5");
     await s.run("ascan samx 0 1 2 0", 120_000); // the recorders are running: the next scan starts at once
     await s.run("beamloss 1 1");
-    const screen = await s.run("ascan samx 0 1 12 0.3", 120_000);
+    const before = s.prompts();
+    s.type("ascan samx 0 1 12 0.3");
+    await s.waitFor(/SUSPENDED: beam lost \(simulated\)/, "the status line saying suspended");
+    const screen = await s.waitForPrompt(before, 120_000);
     assert.match(screen, /scan #(\d+) suspended at point \d+: beam lost \(simulated\)/);
     assert.match(screen, /scan #\d+ resumed after [\d.]+ s: taking point \d+ again/);
     const nr = Number(/scan #(\d+) finished \(13 points\)/.exec(screen)?.[1]);
