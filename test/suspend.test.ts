@@ -223,3 +223,27 @@ test("in the original's pickle format a suspension is a dict Python reads", { sk
   const out = execFileSync(SYSTEM_PYTHON, ["-c", "import pickle, sys, json; print(json.dumps(pickle.loads(sys.stdin.buffer.read())))"], { input: frames[0], encoding: "utf8" });
   assert.deepEqual(JSON.parse(out), { status: "suspended", scannr: 3, index: 7, reason: "beam lost", time: 1.5 });
 });
+
+test("the time left leaves out the time spent suspended", { skip }, async () => {
+  const { beam, rec } = await beamline();
+  const progress: { done: number; total: number; elapsed: number; left: number }[] = [];
+  env.progress = (p) => void progress.push(p);
+  try {
+    const scan = runCommand("ascan samx 0 1 10 0.05");
+    await waitUntil(() => progress.length >= 3);
+    beam.beamloss(0.01, 0.4);
+    await scan;
+  } finally {
+    env.progress = undefined;
+  }
+  const footer = rec.messages.at(-1);
+  const s = (footer?.kind === "footer" && footer.suspensions) || [];
+  assert.equal(s.length, 1);
+  const waited = s[0].end - s[0].start;
+  const after = progress.filter((p) => p.done > s[0].index && p.done < p.total);
+  assert.ok(after.length > 0);
+  for (const p of after) {
+    const naive = (p.elapsed / p.done) * (p.total - p.done); // counting the wait as if points had been slow
+    assert.ok(naive - p.left > 0.9 * waited * (p.total - p.done) / p.done, `point ${p.done}: left ${p.left} s, naive ${naive} s`);
+  }
+});
