@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import {
   env, DummyMotor, DummyDetector, Dummy1dDetector, Dummy2dDetector, DummyDictDetector,
-  DummyWritingDetector, Xspress3Simulator, PseudoDetector, MotorMemorizer, slitPair, DummyScheduler, MotorSnapshot,
+  DummyWritingDetector, Xspress3Simulator, PseudoDetector, MotorMemorizer, slitPair, SimulatedBeamScheduler, MotorSnapshot,
   Hdf5Recorder, StreamRecorder, DEFAULT_STREAM_ADDRESS, SimulatedEiger, DEFAULT_EIGER_STREAM, PiezoStage, PandaBox,
 } from "../src/index.ts";
 
@@ -25,10 +25,14 @@ const lc400 = new PiezoStage({ name: "lc400" });
 const pzx = lc400.axis({ name: "pzx", dialLimits: [0, 100] });
 const pzy = lc400.axis({ name: "pzy", dialLimits: [0, 100] });
 
+// the beam, which `beamloss <after_s> <duration_s>` takes away for a while
+const beam = new SimulatedBeamScheduler();
+
 // detectors: a sample with a bright spot at (samx, samy) = (0.5, 0.5) mm and a 10 µm particle
 // at (60, 40) µm, seen through the piezo stage: a triggered frame passes its trigger time, so a fly
-// map and a stepped map of pzx, pzy show the same particle
+// map and a stepped map of pzx, pzy show the same particle; without beam only the background of 10 is left
 const spot = (t?: number) => {
+  if (!beam.beamUp) return 10;
   const now = t ?? performance.now();
   const x = samx.now() * 1000 + pzx.positionAt(now);
   const y = samy.now() * 1000 + pzy.positionAt(now);
@@ -58,7 +62,7 @@ for (const d of [det, spec, cam, eiger]) d.triggerSource = panda0.triggers;
 
 // environment
 env.userLevel = 3;
-env.scheduler = new DummyScheduler();
+env.scheduler = beam;
 env.snapshot = new MotorSnapshot();
 new MotorMemorizer(join(env.paths.directory, ".contrast-motors.json"));
 

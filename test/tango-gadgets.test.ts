@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, beforeEach, describe, test } from "node:test";
 import {
+  DummyDetector,
   Gadget, env, runCommand, PathFixer, DummyScheduler, MotorSnapshot, MemoryRecorder, LimitError,
   TangoRestClient, TangoAttributeMotor, TangoAttributeDetector, TangoMotor, TangoPathFixer, TangoScheduler,
   type ScanPoint, type ScanFooter, type ScanHeader, type Value,
@@ -171,6 +172,30 @@ describe("Tango gadgets against TangoTest", { skip: needsTango() }, () => {
       assert.equal(await scheduler.ready(), true);
     } finally {
       await bl.client.writeAttribute(DEV, "boolean_scalar", true);
+    }
+  });
+
+  test("TangoScheduler polled while a point is taken: a shutter closed mid-point suspends the scan, and the point is taken again", async () => {
+    const shutter = { device: DEV, attribute: "boolean_scalar", closedValue: false };
+    await bl.client.writeAttribute(DEV, "boolean_scalar", true);
+    env.scheduler = new TangoScheduler({ client: bl.client, shutters: [shutter], recheckSeconds: 0.05 });
+    env.scan.settleSeconds = 0.05;
+    new DummyDetector({ name: "timer" }); // Tango attributes are read at once: this one takes the exposure time
+    try {
+      const scan = runCommand("ascan dsw 0 1 3 0.6");
+      while (bl.points().length < 1) await sleep(10);
+      await bl.client.writeAttribute(DEV, "boolean_scalar", false);
+      await sleep(300);
+      await bl.client.writeAttribute(DEV, "boolean_scalar", true);
+      assert.equal(((await scan) as { points: number }).points, 4);
+      assert.deepEqual(bl.points().map((p) => p.index), [0, 1, 2, 3], "every point once, in order");
+      const suspensions = bl.footers()[0].suspensions ?? [];
+      assert.equal(suspensions.length, 1);
+      assert.equal(suspensions[0].reason, "waiting: shutter sys/tg_test/1/boolean_scalar is closed");
+      assert.match(takeOutput(), /suspended at point 1: waiting: shutter sys\/tg_test\/1\/boolean_scalar is closed/);
+    } finally {
+      await bl.client.writeAttribute(DEV, "boolean_scalar", true);
+      env.scan.settleSeconds = 1;
     }
   });
 

@@ -110,3 +110,19 @@ test("the streamer's pickled scalers and file names", () => {
   assert.deepEqual(unpickleNumbers(pickleNumbers([1, 2.5, -3, 1e12])), [1, 2.5, -3, 1e12]);
   assert.deepEqual([scanNumberOf("/d/scan_000012_xsp3.h5"), scanNumberOf("/d/000013.hdf5"), scanNumberOf("/d/x.h5")], [12, 13, undefined]);
 });
+
+test("a suspension on the stream does not end the scan: the map completes with the footer", () => {
+  const { m, done } = mapper();
+  m.spectra(jsonPart({ htype: "header", filename: "/data/scan_000008_xsp3.h5", overwritable: false }));
+  for (const i of [0, 1, 2, 3, 4]) frameParts(i, counts(i)).forEach((p) => m.spectra(p));
+  m.spectra(jsonPart({ htype: "series_end" }));
+  m.stream(header(8));
+  for (const i of [0, 1]) m.stream(point(8, i));
+  m.stream({ kind: "suspension", status: "suspended", scannr: 8, index: 2, reason: "beam lost", time: 0 });
+  m.stream({ kind: "suspension", status: "resumed", scannr: 8, index: 2, reason: "beam lost", time: 1 });
+  assert.equal(done.length, 0, "still open after the suspension");
+  for (const i of [2, 3, 4]) m.stream(point(8, i));
+  m.stream(footer(8));
+  assert.equal(done.length, 1);
+  assert.deepEqual([done[0].points, done[0].paired, done[0].ended], [5, 5, "finished"]);
+});

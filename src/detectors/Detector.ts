@@ -1,6 +1,7 @@
 import { Gadget } from "../gadget.ts";
 import type { Value } from "../data/values.ts";
 import type { TriggerSource } from "./triggers.ts";
+import { BadPointHook } from "../util/badPoint.ts";
 
 /** Which scan a detector's data belong to, for detectors that write their own files. */
 export interface DataId {
@@ -40,6 +41,7 @@ export abstract class Detector extends Gadget {
   burstLatency = 0;
   /** the keys of a dict reading, when known before reading (liveplot checks detector/key against them) */
   readonly dictKeys?: readonly string[];
+  private readonly badPoint = new BadPointHook();
 
   constructor(opts: DetectorOptions) {
     super(opts);
@@ -70,6 +72,19 @@ export abstract class Detector extends Gadget {
    */
   bytesPerFrame(): number {
     return 8;
+  }
+
+  /**
+   * For hardware with beam checks of its own: the point being acquired is
+   * bad, and the scan discards it and takes it again (scans/suspend.ts).
+   */
+  pointIsBad(why: string): void {
+    this.badPoint.tell(`${this.name}: ${why}`);
+  }
+
+  /** Calls `onBad(why)` for every `pointIsBad()` until the returned function is called (the scan loop listens). */
+  watchPoints(onBad: (why: string) => void): () => void {
+    return this.badPoint.listen(onBad);
   }
 
   /** One line for `lsdet`. */

@@ -1,6 +1,7 @@
 import { env } from "./env.ts";
 import { defineMacro, UsageError } from "../macros/registry.ts";
-import { arity, asInt, asString } from "../macros/args.ts";
+import { arity, asInt, asNumber, asString } from "../macros/args.ts";
+import { SimulatedBeamScheduler } from "./scheduler.ts";
 
 defineMacro("userlevel", `
     userlevel [<level>]
@@ -35,4 +36,20 @@ defineMacro("path", `
     const dir = await env.paths.getDirectory();
     env.print(`data go to ${dir} (next scan #${env.nextScanId})`);
     return dir;
+  });
+
+defineMacro("beamloss", `
+    beamloss <after_s> <duration_s>
+    Simulated beamline only: the beam goes away <after_s> seconds from now for
+    <duration_s> seconds. The scheduler is then not ready (a scan suspends and
+    takes the point again) and the detectors read only their background.`,
+  (args) => {
+    arity(args, 2, 2);
+    const after = asNumber(args[0], "after_s");
+    const duration = asNumber(args[1], "duration_s");
+    if (!(after >= 0) || !(duration > 0)) throw new UsageError("after_s must be >= 0 and duration_s > 0");
+    const scheduler = env.scheduler;
+    if (!(scheduler instanceof SimulatedBeamScheduler)) throw new Error(`beamloss needs the simulated beam's scheduler (env.scheduler is a ${scheduler.constructor.name})`);
+    scheduler.beamloss(after, duration);
+    env.print(`the beam goes away in ${after} s for ${duration} s`);
   });

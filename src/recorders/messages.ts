@@ -54,6 +54,31 @@ export interface ScanFooter {
   snapshot: ValueDict;
   /** peak statistics of every scalar detector, per axis (scans/stats.ts) */
   stats?: ScanStats;
+  /** every time the scan waited with a point to take: beam lost, paused (HDF5: entry/suspensions) */
+  suspensions?: Suspension[];
 }
 
-export type ScanMessage = ScanHeader | ScanPoint | ScanFooter;
+/** A wait before point `index`: `reason` says why ("paused", "beam lost"); times in seconds since the epoch. */
+export interface Suspension {
+  start: number;
+  end: number;
+  reason: string;
+  index: number;
+}
+
+/**
+ * Sent when a scan suspends (the scheduler turned not ready during a point,
+ * which is then discarded and taken again) or is paused, and when it goes on.
+ */
+export interface ScanSuspension {
+  kind: "suspension";
+  status: "suspended" | "resumed";
+  scannr: number;
+  /** the point that is taken next */
+  index: number;
+  reason: string;
+  /** seconds since the epoch */
+  time: number;
+}
+
+export type ScanMessage = ScanHeader | ScanPoint | ScanFooter | ScanSuspension;

@@ -62,7 +62,7 @@ export function makeRoutes(queue: QueueRunner, link: () => ShellLink): { routes:
       ready = { value: await env.scheduler.ready().catch(() => true), at: performance.now() };
     }
     const scan = env.scan;
-    const state = !running ? "idle" : scan.paused ? "paused" : ready.value ? "running" : "suspended";
+    const state = !running ? "idle" : scan.paused ? "paused" : ready.value && scan.suspended === null ? "running" : "suspended";
     const item = queue.current;
     return {
       state,

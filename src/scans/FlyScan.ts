@@ -9,6 +9,7 @@
  * (run the line), `record` (one record per line).
  */
 import { env, whileBusy } from "../environment/env.ts";
+import type { PointWatch } from "./suspend.ts";
 import { macro, UsageError, type Arg } from "../macros/registry.ts";
 import { LimitError } from "../motors/Motor.ts";
 import { isFlyAxis, type FlyAxis, type FlyLine } from "../motors/FlyAxis.ts";
@@ -119,12 +120,12 @@ export class FlyScan extends Mesh {
   }
 
   /** Runs line `index`: the detectors wait for the box, the box for the controller, the controller runs the waveform. */
-  protected override async acquire(index: number, group: DetectorGroup, signal: AbortSignal): Promise<void> {
+  protected override async acquire(index: number, group: DetectorGroup, signal: AbortSignal, watch: PointWatch): Promise<void> {
     const hooks = env.hooksFor(this);
     if (hooks.beforeStart) await hooks.beforeStart(this);
     await group.start();
     const line = this.fly.runLine(this.lines[index]);
-    await abortable(whileBusy(Promise.all([line, group.done()]).then(() => {}), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this))), signal);
+    await abortable(watch.until(whileBusy(Promise.all([line, group.done()]).then(() => {}), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this)))), signal);
   }
 
   /** One record per line: the fly motor's nominal positions per trigger, the step motors, every detector's line. */

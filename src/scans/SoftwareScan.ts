@@ -13,6 +13,7 @@ import { ScanTable } from "./table.ts";
 import { PeakCollector } from "./stats.ts";
 import { estimateScan, estimateSummary, learnOverhead, type ScanEstimate } from "./estimate.ts";
 import { NO_SPACE_CHECK, refuseIfNoRoom } from "./spaceCheck.ts";
+import { Deadlines, PointWatch, Suspensions } from "./suspend.ts";
 
 const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -51,6 +52,8 @@ export abstract class SoftwareScan implements MacroInstance {
   private estimate?: ScanEstimate;
   /** puts the detectors' trigger settings back as the user left them */
   private restoreTriggers = () => {};
+  /** suspensions and pauses of this run (suspend.ts), listed in the footer */
+  private suspensions?: Suspensions;
 
   /** A scan with more points than this is refused (it would take days and fill memory). */
   static maxPoints = 10_000_000;
@@ -106,6 +109,7 @@ export abstract class SoftwareScan implements MacroInstance {
     let status: ScanStatus = "failed";
     let error: unknown;
     this.pointsDone = 0;
+    this.suspensions = undefined;
     const told: Recorder[] = [];
     try {
       const header: ScanHeader = {
@@ -122,7 +126,13 @@ export abstract class SoftwareScan implements MacroInstance {
         told.push(r);
       }));
       env.print(chalk.bold(`scan #${this.scannr}: ${description}`) + chalk.dim(`  (${estimateSummary(this.estimate)}, data in ${dir})`));
-      await this.loop(positions, group, recorders, signal);
+      this.suspensions = new Suspensions(this.scannr, recorders, signal);
+      const watch = new PointWatch(env.scheduler, group.real);
+      try {
+        await this.loop(positions, group, recorders, signal, watch);
+      } finally {
+        watch.close();
+      }
       status = "finished";
     } catch (e) {
       error = e;
@@ -131,20 +141,34 @@ export abstract class SoftwareScan implements MacroInstance {
     return this.cleanUp({ status, error, group, told, signal: ctx.cleanupSignal, stop: signal, description });
   }
 
-  private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal): Promise<void> {
+  /**
+   * Point by point: pause checkpoint, deadline, scheduler ready, move, acquire,
+   * read, record. A point the scheduler or a detector calls bad while it is
+   * taken (`watch`) is discarded and, after a suspension, taken again.
+   */
+  private async loop(positions: number[][], group: DetectorGroup, recorders: Recorder[], signal: AbortSignal, watch: PointWatch): Promise<void> {
     const table = new ScanTable();
     const t0 = performance.now();
     const hooks = env.hooksFor(this);
+    const suspensions = this.suspensions as Suspensions;
+    const deadlines = new Deadlines(this.exposure, signal);
     const more = this.positionsAsTheyCome?.(signal);
     for (let i = 0; i < positions.length || (more && (await this.nextPoint(more, positions))); i++) {
-      await env.scan.checkpoint(this, i, positions.length, signal);
+      await env.scan.checkpoint(this, i, positions.length, signal, suspensions);
+      await deadlines.before();
       await env.scheduler.waitUntilReady(signal, (why) => env.print(chalk.yellow(why)));
+      watch.rearm();
       if (hooks.beforeMove) await hooks.beforeMove(this);
       await abortable(Promise.all(this.motors.map((m, j) => m.move(positions[i][j]))), signal);
       if (hooks.beforeArm) await hooks.beforeArm(this);
       await group.arm();
-      await this.acquire(i, group, signal);
-      const data = await this.record(i, group);
+      await this.acquire(i, group, signal, watch);
+      const data = watch.reason === null ? await this.record(i, group) : {};
+      if (watch.reason !== null) { // bad while acquired or read: nothing of it is kept
+        await suspensions.retake(i, watch.reason, group);
+        i--; // the same point again, from the move
+        continue;
+      }
       const elapsed = (performance.now() - t0) / 1000;
       data.dt = elapsed;
       this.peaks.add(i, data);
@@ -152,7 +176,8 @@ export abstract class SoftwareScan implements MacroInstance {
       await abortable(Promise.all(recorders.map((r) => r.send(point))), signal);
       this.pointsDone = i + 1;
       if (i === 0) env.print(table.header(data));
-      const left = (elapsed / (i + 1)) * (positions.length - i - 1);
+      // time spent suspended or paused does not make the points ahead slower
+      const left = ((elapsed - suspensions.seconds) / (i + 1)) * (positions.length - i - 1);
       env.print(table.row(i, data, left));
       env.progress?.({ scannr: this.scannr, done: i + 1, total: positions.length, elapsed, left });
       // points that settle at once (exposure 0) never let the event loop read a Ctrl-C: give it a turn
@@ -163,14 +188,15 @@ export abstract class SoftwareScan implements MacroInstance {
 
   /**
    * Extension point: acquires point `index` once the motors are there and the
-   * detectors armed: starts them and settles when they are done. A fly scan
-   * runs a whole line here. Abort and clean-up stay with the loop.
+   * detectors armed: starts them and settles when they are done, or when
+   * `watch` hears that the point is bad (the loop then takes it again). A fly
+   * scan runs a whole line here. Abort and clean-up stay with the loop.
    */
-  protected async acquire(index: number, group: DetectorGroup, signal: AbortSignal): Promise<void> {
+  protected async acquire(index: number, group: DetectorGroup, signal: AbortSignal, watch: PointWatch): Promise<void> {
     const hooks = env.hooksFor(this);
     if (hooks.beforeStart) await hooks.beforeStart(this);
     await group.start();
-    await abortable(whileBusy(group.done(), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this))), signal);
+    await abortable(watch.until(whileBusy(group.done(), hooks.whileAcquiring && (() => hooks.whileAcquiring?.(this)))), signal);
   }
 
   /** Extension point: point `index`'s record: the motors' positions in order, then every detector's data. */
@@ -225,10 +251,12 @@ export abstract class SoftwareScan implements MacroInstance {
     if (this.returnToStart) await this.goBack(problems, s.signal);
     const peaks = this.peaks.finish(this.scannr, s.description);
     let message = s.error === undefined ? undefined : text(s.error);
+    const suspensions = this.suspensions?.all() ?? [];
     if (s.told.length) {
       const footer: ScanFooter = {
         kind: "footer", status: s.status, scannr: this.scannr, endTime: Date.now() / 1000,
         snapshot: await env.snapshot.capture().catch((): ValueDict => ({})), stats: peaks.last.stats,
+        ...(suspensions.length ? { suspensions } : {}),
         ...(s.status === "failed" && message ? { error: message } : {}),
       };
       const acks = await Promise.allSettled(s.told.map((r) => r.send(footer, s.stop)));
@@ -249,7 +277,8 @@ export abstract class SoftwareScan implements MacroInstance {
     env.print(colour(`scan #${this.scannr} ${s.status}${message && s.status === "failed" ? `: ${message}` : ""} (${this.pointsDone} points)`));
     env.lastScan = peaks.last;
     if (peaks.line) env.print(peaks.line);
-    if (this.estimate && s.status === "finished") learnOverhead(this.estimate, this.pointsDone, this.peaks.elapsed);
+    // a scan that waited says nothing about the overhead per point
+    if (this.estimate && s.status === "finished" && !suspensions.length) learnOverhead(this.estimate, this.pointsDone, this.peaks.elapsed);
     if (s.status === "interrupted") throw s.error instanceof AbortError ? s.error : new AbortError();
     if (s.status === "failed") throw s.error;
     return { scannr: this.scannr, status: s.status, points: this.pointsDone };

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { CTRL_C, keysCaptured } from "./keys.ts";
+import { CTRL_C, PAUSE_KEY, keysCaptured } from "./keys.ts";
 
 /**
  * Stands between the terminal (or a pipe) and the REPL and lets one line
@@ -10,7 +10,8 @@ import { CTRL_C, keysCaptured } from "./keys.ts";
  * runs concurrently with the next line. Ctrl-C typed while a line runs goes
  * to `onInterrupt` instead (which drops the lines typed ahead); if that
  * returns false (nothing to interrupt) the REPL gets it, which is how Node
- * interrupts an `await`.
+ * interrupts an `await`. The pause key (Ctrl-P) typed while a line runs
+ * goes to `onPauseKey` (the scan's pause and resume) when that returns true.
  */
 export class InputGate extends Readable {
   readonly isTTY: boolean;
@@ -21,7 +22,8 @@ export class InputGate extends Readable {
   private finished = false;
   private readonly decoder = new StringDecoder("utf8");
 
-  constructor(private readonly source: NodeJS.ReadStream, private readonly onInterrupt: () => boolean) {
+  constructor(private readonly source: NodeJS.ReadStream, private readonly onInterrupt: () => boolean,
+    private readonly onPauseKey: () => boolean = () => false) {
     super();
     this.on("resume", () => this.pump());
     this.isTTY = Boolean(source.isTTY);
@@ -73,6 +75,11 @@ export class InputGate extends Readable {
 
   private readonly receive = (chunk: Buffer | string): void => {
     let text = typeof chunk === "string" ? chunk : this.decoder.write(chunk);
+    if (this.held && !keysCaptured() && text.includes(PAUSE_KEY)) {
+      const pieces = text.split(PAUSE_KEY);
+      for (let k = 1; k < pieces.length; k++) if (!this.onPauseKey()) pieces[k] = PAUSE_KEY + pieces[k];
+      text = pieces.join("");
+    }
     if (this.held || keysCaptured()) {
       const captured = keysCaptured(); // the macro reads the keys itself
       const pieces = text.split(CTRL_C);

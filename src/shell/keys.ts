@@ -5,6 +5,8 @@
  */
 
 export const CTRL_C = "\x03";
+/** pauses the scan that runs, and resumes it (Ctrl-P: no terminal or shell habit is at stake while a scan holds the line) */
+export const PAUSE_KEY = "\x10";
 
 let holder: ((key: string) => void) | null = null;
 

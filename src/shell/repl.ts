@@ -87,7 +87,7 @@ export function openRepl(options: ShellOptions = {}, start: typeof repl.start = 
   const output = (options.output ?? process.stdout) as NodeJS.WriteStream;
   const terminal = options.terminal ?? Boolean(output.isTTY && source.isTTY);
   const runner = new LineRunner(() => gate.release());
-  const gate = new InputGate(source, () => interruptLine());
+  const gate = new InputGate(source, () => interruptLine(), () => env.scan.togglePause());
   /** Ctrl-C while a line runs: interrupt it, and drop what was typed ahead. */
   function interruptLine(): boolean {
     const handled = runner.interrupt();

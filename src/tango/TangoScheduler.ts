@@ -67,6 +67,11 @@ export class TangoScheduler extends Scheduler {
     return this.why;
   }
 
+  /** Tango is asked, not told: while a point is acquired, `ready()` every `recheckSeconds`. */
+  protected override startWatching(): () => void {
+    return this.pollWhileWatched();
+  }
+
   private async shutterProblem(s: TangoShutterRef): Promise<string | null> {
     const v = await this.read(s);
     if (v instanceof Error) return v.message;

@@ -102,7 +102,7 @@ export class XrfMapper {
       }
       s.path ??= linkDirectory(msg.data);
       s.addPosition(msg.index, msg.data);
-    } else {
+    } else if (msg.kind === "footer") { // a suspension changes nothing here: the point taken again comes with the same index
       const s = this.scans.get(msg.scannr);
       if (!s) return;
       s.ended = msg.status;

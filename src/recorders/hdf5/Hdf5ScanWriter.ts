@@ -16,6 +16,9 @@
  *     measurement/<name>    NXcollection, one entry per key of the points (see columns.ts)
  *     plot/                 NXdata: soft links to the first motor and first scalar detector
  *     stats/<det>/          peak statistics (see writeStats), written with the footer
+ *     suspensions/          start, end (seconds since the epoch), reason, point: one row per
+ *                           time the scan waited with a point to take (beam lost, paused);
+ *                           written with the footer, only when there were any
  *     <name>                external links the header announces (ScanHeader.links, e.g. xrf)
  *
  * Crash safety — readers need NEITHER SWMR mode NOR `h5clear` after a crash.
@@ -52,7 +55,7 @@ import path from "node:path";
 import h5wasm from "h5wasm/node";
 import type { File, Group } from "h5wasm/node";
 import { isDict, isLink, isNdArray, isTypedArray, type Value, type ValueDict } from "../../data/values.ts";
-import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
+import type { ScanFooter, ScanHeader, ScanPoint, Suspension } from "../messages.ts";
 import type { ScanStats } from "../../scans/stats.ts";
 import { GroupSink, linkTarget, type SinkContext } from "./columns.ts";
 import {
@@ -255,6 +258,7 @@ export class Hdf5ScanWriter {
         createDataset(this.entry, "error", { data: footer.error ?? "(no message)" });
       writeDict(createGroup(group(this.entry, "snapshots"), "post_scan", "NXcollection"), footer.snapshot, path.dirname(this.fileName));
       if (footer.stats && Object.keys(footer.stats).length) writeStats(this.entry, footer.stats);
+      if (footer.suspensions?.length) writeSuspensions(this.entry, footer.suspensions);
       this.flush();
     } finally {
       clearTimeout(this.timer);
@@ -382,6 +386,14 @@ function writeStats(entry: Group, stats: ScanStats): void {
     fields(g, perAxis[axes[0]]);
     if (axes.length > 1) for (const a of axes) fields(createGroup(g, h5name(a), "NXcollection"), perAxis[a]);
   }
+}
+
+function writeSuspensions(entry: Group, list: Suspension[]): void {
+  const g = createGroup(entry, "suspensions", "NXcollection");
+  createDataset(g, "start", { data: Float64Array.from(list, (s) => s.start) });
+  createDataset(g, "end", { data: Float64Array.from(list, (s) => s.end) });
+  createDataset(g, "reason", { data: list.map((s) => s.reason) });
+  createDataset(g, "point", { data: Int32Array.from(list, (s) => s.index) });
 }
 
 /** The original's layout: a scalar or string as a one-element 1-D dataset, None as the string "None", arrays as they are. */

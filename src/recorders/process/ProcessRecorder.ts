@@ -244,6 +244,8 @@ export abstract class ProcessRecorder extends Recorder {
       this.saidWaiting = false;
       proc.pointError = undefined;
       await this.answer(proc, proc.request(msg), "the scan's header", signal).catch((e: unknown) => this.fail(e));
+    } else if (msg.kind === "suspension") {
+      await this.answer(proc, proc.request(msg), `the ${msg.status} message`, signal).catch((e: unknown) => this.fail(e));
     } else if (msg.kind === "footer") {
       const slow = setTimeout(() => env.print(chalk.dim(
         `waiting for ${this.name} to store scan #${msg.scannr} (${proc.points} points to go)`)), 1000);

@@ -1,4 +1,4 @@
-import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
+import type { ScanFooter, ScanHeader, ScanPoint, ScanSuspension } from "../messages.ts";
 
 /**
  * The part of a recorder that runs in its own process. The module a
@@ -18,6 +18,8 @@ export interface RecorderChild {
   header(h: ScanHeader): void | Promise<void>;
   point(p: ScanPoint): void | Promise<void>;
   footer(f: ScanFooter): void | Promise<void>;
+  /** a suspension began or ended (the footer lists them all again) */
+  suspension?(s: ScanSuspension): void | Promise<void>;
   /** release everything: the process exits right after */
   close(): void | Promise<void>;
 }

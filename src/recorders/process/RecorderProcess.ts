@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
+import type { ScanMessage, ScanPoint } from "../messages.ts";
 import { packPoint, type PackedPoint } from "./blobs.ts";
 import { Spool, spoolBytes } from "./Spool.ts";
 import { BEAT_MS, type Envelope, type ToChild, type ToParent } from "./protocol.ts";
@@ -242,8 +242,8 @@ export class RecorderProcess {
     this.setBusy();
   }
 
-  /** Sends a header or footer; resolves once the child has handled it, rejects with its error. */
-  request(msg: ScanHeader | ScanFooter): Promise<void> {
+  /** Sends a header, footer or suspension; resolves once the child has handled it, rejects with its error. */
+  request(msg: Exclude<ScanMessage, ScanPoint>): Promise<void> {
     const seq = ++this.seq;
     this.outbox.push({ seq, msg });
     const reply = new Promise<void>((resolve, reject) => this.replies.set(seq, { resolve, reject }))

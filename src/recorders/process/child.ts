@@ -130,6 +130,8 @@ class RecorderLoop {
             throw e;
           }
         }
+      } else if (msg.kind === "suspension") {
+        if (this.openScan === msg.scannr) await rec.suspension?.(msg);
       } else if (this.openScan === msg.scannr) {
         this.openScan = null;
         // the shell may not have heard of the failed point before it ended the scan

@@ -6,6 +6,7 @@
  *   {'status': 'started', 'scannr': 3, 'description': 'ascan ...', 'path': '/data', 'snapshot': {...}, ...}
  *   {'status': 'running', 'samx': 0.0, 'det': 12.5, 'cam': <ndarray>, 'dt': 0.21}
  *   {'status': 'finished' | 'interrupted', 'scannr': 3, 'description': ..., 'path': ..., 'snapshot': {...}, ...}
+ *   {'status': 'suspended' | 'resumed', 'scannr': 3, 'index': 7, 'reason': 'beam lost', 'time': 1.7e9}
  *   {'status': 'heartbeat'}
  *
  * A point is flat: motor and detector names are keys next to 'status'. Links
@@ -51,6 +52,8 @@ export class PickleFormat {
       }
       case "data":
         return { status: "running", ...(picklable(msg.data) as Record<string, Picklable>) };
+      case "suspension":
+        return { status: msg.status, scannr: int(msg.scannr), index: int(msg.index), reason: msg.reason, time: msg.time };
       case "footer": {
         const h = this.header?.scannr === msg.scannr ? this.header : undefined;
         this.header = undefined;

@@ -45,6 +45,7 @@ class StreamPublisher implements RecorderChild {
   header(h: ScanMessage): Promise<void> { return this.publish(h); }
   point(p: ScanMessage): Promise<void> { return this.publish(p); }
   footer(f: ScanMessage): Promise<void> { return this.publish(f); }
+  suspension(s: ScanMessage): Promise<void> { return this.publish(s); }
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
