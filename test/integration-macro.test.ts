@@ -40,19 +40,24 @@ test("integrate starts the pipeline as a recorder; a scan's file links its integ
     await runCommand("activate e1m");
     await runCommand("ascan samx 0 1 7 0.01");
     const scanFile = join(env.paths.directory, "000001.h5");
-    let r: { shape: number[]; integrated: number } | null = null;
+    let r: { shape: number[]; integrated: number; link: string[]; measurement: boolean } | null = null;
     for (let i = 0; i < 600 && !r; i++) {
       try {
-        r = runPython<{ shape: number[]; integrated: number }>(PY_PLAIN_VALUES + `
-g = h5py.File("${scanFile}", "r")["entry/measurement/integrated"]
+        r = runPython<{ shape: number[]; integrated: number; link: string[]; measurement: boolean }>(PY_PLAIN_VALUES + `
+f = h5py.File("${scanFile}", "r")
+g = f["entry/integrated"]
 assert g.attrs["frames_integrated"] == 8
-print(json.dumps({"shape": list(g["I"].shape), "integrated": clean(g.attrs["frames_integrated"])}))`);
+link = f["entry"].get("integrated", getlink=True)
+print(json.dumps({"shape": list(g["I"].shape), "integrated": clean(g.attrs["frames_integrated"]),
+  "link": [type(link).__name__, link.filename, link.path], "measurement": "integrated" in f["entry/measurement"]}))`);
       } catch {
         await sleep(200);
       }
     }
     assert.ok(r, "the scan file links 8 integrated frames");
     assert.deepEqual(r.shape, [8, 150]);
+    assert.deepEqual(r.link, ["ExternalLink", "scan_000001_integrated.h5", "entry/integrated"], "entry/integrated is a relative external link");
+    assert.equal(r.measurement, false, "no second copy of the link under entry/measurement");
     await runCommand("integrate stop");
     assert.match(takeOutput(), /integration pipeline stopped/);
   } finally {

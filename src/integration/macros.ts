@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { env } from "../environment/env.ts";
-import { Gadget } from "../gadget.ts";
 import { defineMacro, UsageError, type Kwargs } from "../macros/registry.ts";
 import { arity, asInt, asNumber, asString } from "../macros/args.ts";
 import { SimulatedEiger } from "../detectors/eiger/SimulatedEiger.ts";
@@ -10,7 +9,6 @@ import { loadMask } from "./mask.ts";
 import { radialUnit, type RadialUnitName } from "./units.ts";
 import { DEFAULT_OPTIONS, type IntegrationOptions } from "./setup.ts";
 import { IntegrationRecorder } from "./IntegrationRecorder.ts";
-import { IntegratedLink } from "./IntegratedLink.ts";
 
 const KNOWN = ["workers", "poni", "stream", "bins", "unit", "split", "mask", "sectors", "polarization", "solid_angle", "radial_range"];
 
@@ -49,8 +47,6 @@ async function stopPipeline(): Promise<boolean> {
     old.dispose();
     stopped = true;
   }
-  const link = Gadget.byName("integrated");
-  if (link instanceof IntegratedLink) link.active = false;
   return stopped;
 }
 
@@ -63,8 +59,7 @@ defineMacro("integrate", `
     without one, the Eiger stream given by stream= with poni=): a receiver, N worker
     processes (default 2) and a collector, as the recorder 'integration' (lsrec
     shows it). Each scan's results go to scan_NNNNNN_integrated.h5 beside the
-    scan file, which links them as entry/measurement/integrated through the
-    detector 'integrated'. Without poni= the simulated Eiger's own geometry is
+    scan file, which links them as entry/integrated. Without poni= the simulated Eiger's own geometry is
     used. 'integrate stop' ends the pipeline. See docs/integration.md.`,
   async (args, kwargs) => {
     arity(args, 0, 1);
@@ -102,8 +97,5 @@ defineMacro("integrate", `
       recorder.dispose();
       throw e;
     }
-    const link = Gadget.byName("integrated");
-    if (link instanceof IntegratedLink) link.active = true;
-    else if (!link) new IntegratedLink({ name: "integrated" });
     env.print(`integration pipeline running (pid ${recorder.pid}): ${stream} -> ${workers} workers -> scan_NNNNNN_integrated.h5`);
   });
