@@ -56,13 +56,13 @@ function groupBySpan(table: IntegrationTable): PixelGroup[] {
 
 export class Integrator {
   private readonly numerator: Float64Array;
-  private readonly groupSums: ((frame: NumericArray) => number)[];
+  /** built on the first frame: a process that only needs the table (the collector) never holds them */
+  private groupSums: ((frame: NumericArray) => number)[] | null = null;
   private readonly bad: number;
 
   constructor(readonly table: IntegrationTable, readonly frameSize: number, readonly badPixel: number | null = EIGER_BAD_PIXEL) {
     this.numerator = new Float64Array(table.outputSize + 1);
     this.bad = badPixel ?? NaN;
-    this.groupSums = table.entryBins ? [] : groupBySpan(table).map((g) => groupSum(g, this.numerator, this.bad));
   }
 
   integrate(frame: NumericArray, out = new Float64Array(this.table.outputSize)): FrameResult {
@@ -70,7 +70,10 @@ export class Integrator {
     this.numerator.fill(0);
     let badPixels = 0;
     if (this.table.entryBins) badPixels = this.sumScattered(frame);
-    else for (const sum of this.groupSums) badPixels += sum(frame);
+    else {
+      this.groupSums ??= groupBySpan(this.table).map((g) => groupSum(g, this.numerator, this.bad));
+      for (const sum of this.groupSums) badPixels += sum(frame);
+    }
     const num = this.numerator;
     const den = badPixels ? this.denominatorWithout(frame) : this.table.denominator;
     for (let b = 0; b < out.length; b++) out[b] = den[b] > 0 ? num[b] / den[b] : 0;

@@ -18,7 +18,11 @@ interface Series {
   total: number | null;
   integrated: number;
   skipped: number;
+  flushedAt: number;
 }
+
+/** HDF5 flushes cost milliseconds: readers of a growing file see it at most this much behind */
+const FLUSH_EVERY_MS = 500;
 
 
 export class SeriesCollector {
@@ -34,7 +38,7 @@ export class SeriesCollector {
     let s = this.series.get(n);
     if (!s) {
       const path = join(this.directory, integratedFileName(n));
-      s = { file: IntegratedResultFile.create(path, this.prepared.table, this.prepared.poni, this.options), next: 0, waiting: new Map(), total: null, integrated: 0, skipped: 0 };
+      s = { file: IntegratedResultFile.create(path, this.prepared.table, this.prepared.poni, this.options), next: 0, waiting: new Map(), total: null, integrated: 0, skipped: 0, flushedAt: 0 };
       this.series.set(n, s);
     }
     return s;
@@ -62,7 +66,10 @@ export class SeriesCollector {
       }
       s.next++;
     }
-    file.flush();
+    if (Date.now() - s.flushedAt >= FLUSH_EVERY_MS) {
+      file.flush();
+      s.flushedAt = Date.now();
+    }
     await this.closeIfComplete(outcome.series);
     return true;
   }
