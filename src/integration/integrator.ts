@@ -35,23 +35,23 @@ interface PixelGroup {
 
 function groupBySpan(table: IntegrationTable): PixelGroup[] {
   const { counts, firstBin, weights } = table;
-  const perSpan = new Map<number, number>();
-  for (let i = 0; i < counts.length; i++) if (counts[i]) perSpan.set(counts[i], (perSpan.get(counts[i]) ?? 0) + 1);
-  const groups = new Map<number, PixelGroup & { filled: number }>();
-  for (const [span, n] of [...perSpan].sort((a, b) => a[0] - b[0]))
-    groups.set(span, { span, pixels: new Uint32Array(n), firstBins: new Uint32Array(n), weights: new Float32Array(n * span), filled: 0 });
+  const perSpan = new Uint32Array(256);
+  for (let i = 0; i < counts.length; i++) perSpan[counts[i]]++;
+  const groups: (PixelGroup | null)[] = Array.from(perSpan, (n, span) =>
+    span && n ? { span, pixels: new Uint32Array(n), firstBins: new Uint32Array(n), weights: new Float32Array(n * span) } : null);
+  const filled = new Uint32Array(256);
   let e = 0;
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i];
     if (!c) continue;
-    const g = groups.get(c)!;
-    g.pixels[g.filled] = i;
-    g.firstBins[g.filled] = firstBin[i];
-    g.weights.set(weights.subarray(e, e + c), g.filled * c);
-    g.filled++;
+    const g = groups[c] as PixelGroup;
+    const k = filled[c]++;
+    g.pixels[k] = i;
+    g.firstBins[k] = firstBin[i];
+    for (let s = 0; s < c; s++) g.weights[k * c + s] = weights[e + s];
     e += c;
   }
-  return [...groups.values()].map(({ span, pixels, firstBins, weights }) => ({ span, pixels, firstBins, weights }));
+  return groups.filter((g): g is PixelGroup => g !== null);
 }
 
 export class Integrator {
