@@ -113,9 +113,9 @@ export class Integrator {
 }
 
 /*
- * Each group's loop is a closure over its own arrays: V8 then treats them as
- * constants and keeps the loop tight (the same loop taking the arrays as
- * arguments measured half as fast).
+ * Each group's loop is a closure over its own arrays, never reassigned: V8
+ * optimizes that loop far better than the same loop taking the arrays as
+ * arguments (measured: half the time per frame).
  */
 function groupSum(g: PixelGroup, num: Float64Array, bad: number): (frame: NumericArray) => number {
   const { pixels, firstBins, weights, span } = g;
