@@ -23,6 +23,11 @@ export class IntegrationRecorder extends ProcessRecorder {
     return this.isAlive() ? { integrated: { file, path: INTEGRATED_PATH, universal: true } } : {};
   }
 
+  /** The live view's address, when the pipeline serves one. */
+  get url(): string {
+    return this.childInfo.url ?? "";
+  }
+
   override describe(): string {
     return super.describe() || `integrates ${this.child.pipeline.stream}`;
   }

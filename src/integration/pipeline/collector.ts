@@ -29,8 +29,8 @@ export class SeriesCollector {
   private readonly series = new Map<number, Series>();
   /** called with the file name once a series' file is closed */
   onClosed: (series: number, path: string, integrated: number, skipped: number) => void = () => {};
-  /** the latest integrated frame, for a live view */
-  latest: { series: number; frame: number; intensity: Float64Array } | null = null;
+  /** called with each frame as it is written, in frame order (the live view) */
+  onFrame: (series: number, frame: number, intensity: Float64Array) => void = () => {};
 
   constructor(public directory: string, private readonly prepared: PreparedIntegration, private readonly options: IntegrationOptions) {}
 
@@ -59,7 +59,7 @@ export class SeriesCollector {
       if (w.intensity && !w.outcome.skipped) {
         file.append(s.next, w.intensity);
         s.integrated++;
-        this.latest = { series: outcome.series, frame: s.next, intensity: w.intensity };
+        this.onFrame(outcome.series, s.next, w.intensity);
       } else {
         file.skip();
         s.skipped++;
