@@ -2,7 +2,7 @@
  * The live integration pipeline as a recorder, so that it runs as a child
  * process that `lsrec` lists (with its process id) and that the shell stops
  * with the others. Each scan's `scan_NNNNNN_integrated.h5` goes into the
- * pipeline's directory; while the pipeline runs, every scan file links it as
+ * scan's directory; while the pipeline runs, every scan file links it as
  * `entry/integrated` (the link resolves once the collector has written it).
  */
 import { join } from "node:path";
@@ -18,8 +18,9 @@ export class IntegrationRecorder extends ProcessRecorder {
     super({ continueOnDeath: true, startTimeoutMs: 120_000, ...opts }, { module: siblingModule("./integrationChild.ts", import.meta.url), options: child });
   }
 
-  override scanLinks(scannr: number, _dir: string): Record<string, Link> {
-    const file = join(this.child.pipeline.directory, integratedFileName(scannr));
+  override scanLinks(scannr: number, dir: string): Record<string, Link> {
+    // the pipeline writes each scan's file into the scan's directory (the header's path)
+    const file = join(dir, integratedFileName(scannr));
     return this.isAlive() ? { integrated: { file, path: INTEGRATED_PATH, universal: true } } : {};
   }
 
