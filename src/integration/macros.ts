@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { env } from "../environment/env.ts";
-import { Gadget } from "../gadget.ts";
 import { defineMacro, UsageError, type Kwargs } from "../macros/registry.ts";
 import { arity, asInt, asNumber, asString } from "../macros/args.ts";
 import { SimulatedEiger } from "../detectors/eiger/SimulatedEiger.ts";
@@ -10,20 +9,21 @@ import { loadMask } from "./mask.ts";
 import { radialUnit, type RadialUnitName } from "./units.ts";
 import { DEFAULT_OPTIONS, type IntegrationOptions } from "./setup.ts";
 import { IntegrationRecorder } from "./IntegrationRecorder.ts";
-import { IntegratedLink } from "./IntegratedLink.ts";
 
-const KNOWN = ["workers", "poni", "stream", "bins", "unit", "split", "mask", "sectors", "polarization", "solid_angle", "radial_range"];
+const KNOWN = ["workers", "poni", "stream", "bins", "unit", "split", "mask", "sectors", "polarization", "solid_angle", "radial_range", "view_range", "view_port"];
+
+function rangeKeyword(kwargs: Kwargs, name: string): [number, number] | null {
+  if (kwargs[name] === undefined) return null;
+  const parts = asString(kwargs[name], name).split(/[\s,]+/).map(Number);
+  if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n))) throw new UsageError(`${name}= is "LO HI"`);
+  return [parts[0], parts[1]];
+}
 
 function integrationOptions(kwargs: Kwargs, poni: string): IntegrationOptions {
   for (const k of Object.keys(kwargs)) if (!KNOWN.includes(k)) throw new UsageError(`unknown keyword ${k}= (${KNOWN.map((n) => `${n}=`).join(" ")})`);
   const split = kwargs.split === undefined ? "bbox" : asString(kwargs.split, "split");
   if (split !== "bbox" && split !== "none") throw new UsageError(`split= is "bbox" or "none", not ${split}`);
-  let radialRange: [number, number] | null = null;
-  if (kwargs.radial_range !== undefined) {
-    const parts = asString(kwargs.radial_range, "radial_range").split(/[\s,]+/).map(Number);
-    if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n))) throw new UsageError(`radial_range= is "LO HI"`);
-    radialRange = [parts[0], parts[1]];
-  }
+  const radialRange = rangeKeyword(kwargs, "radial_range");
   let unit: RadialUnitName = "q_nm^-1";
   if (kwargs.unit !== undefined) {
     try {
@@ -49,8 +49,6 @@ async function stopPipeline(): Promise<boolean> {
     old.dispose();
     stopped = true;
   }
-  const link = Gadget.byName("integrated");
-  if (link instanceof IntegratedLink) link.active = false;
   return stopped;
 }
 
@@ -58,13 +56,16 @@ defineMacro("integrate", `
     integrate [<detector>] [workers=N] [poni="FILE"] [bins=N] [unit="q_nm^-1"|"q_A^-1"|"2th_deg"|"r_mm"]
               [split="bbox"|"none"] [radial_range="LO HI"] [sectors=K] [mask="FILE.h5:/path"]
               [polarization=P] [solid_angle=0] [stream="tcp://HOST:PORT"]
+              [view_range="LO HI"] [view_port=N]
     integrate stop
     Starts the live radial integration of <detector>'s stream (a simulated Eiger;
     without one, the Eiger stream given by stream= with poni=): a receiver, N worker
     processes (default 2) and a collector, as the recorder 'integration' (lsrec
     shows it). Each scan's results go to scan_NNNNNN_integrated.h5 beside the
-    scan file, which links them as entry/measurement/integrated through the
-    detector 'integrated'. Without poni= the simulated Eiger's own geometry is
+    scan file, which links them as entry/integrated. A web page at the printed
+    address shows the latest I(q) and the map of the sum over view_range= (default:
+    all bins) on the scan positions (view_port=, default any free port). Without
+    poni= the simulated Eiger's own geometry is
     used. 'integrate stop' ends the pipeline. See docs/integration.md.`,
   async (args, kwargs) => {
     arity(args, 0, 1);
@@ -91,10 +92,12 @@ defineMacro("integrate", `
     const geometry = readPoniFile(poni);
     if (integration.mask) await loadMask(integration.mask, geometry.detector.shape);
     const workers = kwargs.workers === undefined ? 2 : asInt(kwargs.workers, "workers", 0);
+    const view = { host: "127.0.0.1", port: kwargs.view_port === undefined ? 0 : asInt(kwargs.view_port, "view_port", 0), range: rangeKeyword(kwargs, "view_range") };
     await stopPipeline();
     const recorder = new IntegrationRecorder({ name: "integration" }, {
       integration,
       pipeline: { stream, framesBind: "tcp://127.0.0.1:*", resultsBind: "tcp://127.0.0.1:*", directory: env.paths.directory, workers, resendAfterMs: 30_000 },
+      view,
     });
     try {
       await recorder.start();
@@ -102,8 +105,5 @@ defineMacro("integrate", `
       recorder.dispose();
       throw e;
     }
-    const link = Gadget.byName("integrated");
-    if (link instanceof IntegratedLink) link.active = true;
-    else if (!link) new IntegratedLink({ name: "integrated" });
-    env.print(`integration pipeline running (pid ${recorder.pid}): ${stream} -> ${workers} workers -> scan_NNNNNN_integrated.h5`);
+    env.print(`integration pipeline running (pid ${recorder.pid}): ${stream} -> ${workers} workers -> scan_NNNNNN_integrated.h5; view at ${recorder.url}`);
   });

@@ -18,15 +18,19 @@ interface Series {
   total: number | null;
   integrated: number;
   skipped: number;
+  flushedAt: number;
 }
+
+/** HDF5 flushes cost milliseconds: readers of a growing file see it at most this much behind */
+const FLUSH_EVERY_MS = 500;
 
 
 export class SeriesCollector {
   private readonly series = new Map<number, Series>();
   /** called with the file name once a series' file is closed */
   onClosed: (series: number, path: string, integrated: number, skipped: number) => void = () => {};
-  /** the latest integrated frame, for a live view */
-  latest: { series: number; frame: number; intensity: Float64Array } | null = null;
+  /** called with each frame as it is written, in frame order (the live view) */
+  onFrame: (series: number, frame: number, intensity: Float64Array) => void = () => {};
 
   constructor(public directory: string, private readonly prepared: PreparedIntegration, private readonly options: IntegrationOptions) {}
 
@@ -34,7 +38,7 @@ export class SeriesCollector {
     let s = this.series.get(n);
     if (!s) {
       const path = join(this.directory, integratedFileName(n));
-      s = { file: IntegratedResultFile.create(path, this.prepared.table, this.prepared.poni, this.options), next: 0, waiting: new Map(), total: null, integrated: 0, skipped: 0 };
+      s = { file: IntegratedResultFile.create(path, this.prepared.table, this.prepared.poni, this.options), next: 0, waiting: new Map(), total: null, integrated: 0, skipped: 0, flushedAt: 0 };
       this.series.set(n, s);
     }
     return s;
@@ -55,14 +59,17 @@ export class SeriesCollector {
       if (w.intensity && !w.outcome.skipped) {
         file.append(s.next, w.intensity);
         s.integrated++;
-        this.latest = { series: outcome.series, frame: s.next, intensity: w.intensity };
+        this.onFrame(outcome.series, s.next, w.intensity);
       } else {
         file.skip();
         s.skipped++;
       }
       s.next++;
     }
-    file.flush();
+    if (Date.now() - s.flushedAt >= FLUSH_EVERY_MS) {
+      file.flush();
+      s.flushedAt = Date.now();
+    }
     await this.closeIfComplete(outcome.series);
     return true;
   }

@@ -31,6 +31,8 @@ export interface RunningPipeline {
   framesAddress: string;
   resultsAddress: string;
   collector: SeriesCollector;
+  /** the radial bin centres, in the unit of the options */
+  radial: Float64Array;
   workers: ChildProcess[];
   /** frames sent again after a worker left */
   resent(): number;
@@ -136,7 +138,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   log(`receiving ${p.stream}; workers pull from ${framesAddress} and push to ${resultsAddress}`);
 
   return {
-    framesAddress, resultsAddress, collector, workers, resent: () => resent,
+    framesAddress, resultsAddress, collector, radial: prepared.table.radial, workers, resent: () => resent,
     async stop() {
       stopping = true;
       clearInterval(timer);
