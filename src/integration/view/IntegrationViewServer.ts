@@ -4,9 +4,9 @@
  */
 import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { SOURCE_DIR } from "../../util/layout.ts";
+import { closeServer, listenOn } from "../../util/http.ts";
 import type { IntegrationView } from "./IntegrationView.ts";
 
 const FILES: Record<string, [string, string]> = {
@@ -15,7 +15,7 @@ const FILES: Record<string, [string, string]> = {
 };
 
 export class IntegrationViewServer {
-  private server: Server | null = null;
+  private server: Server | undefined;
   url = "";
 
   constructor(private readonly view: IntegrationView, private readonly where: { host: string; port: number }) {}
@@ -30,16 +30,13 @@ export class IntegrationViewServer {
       if (body === null) return void res.writeHead(404).end("not found");
       res.writeHead(200, { "content-type": file ? file[1] : "application/json", "cache-control": "no-store" }).end(body);
     });
-    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(this.where.port, this.where.host, resolve));
+    const port = await listenOn(server, this.where.port, this.where.host);
     this.server = server;
-    this.url = `http://${this.where.host}:${(server.address() as AddressInfo).port}/`;
+    this.url = `http://${this.where.host}:${port}/`;
     return this.url;
   }
 
-  async close(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+  close(): Promise<void> {
+    return closeServer(this.server);
   }
 }

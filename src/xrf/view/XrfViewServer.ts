@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SOURCE_DIR } from "../../util/layout.ts";
+import { closeServer, listenOn } from "../../util/http.ts";
 import type { XrfMapper } from "../XrfMapper.ts";
 
 /** What /state answers (NaN travels as null). */
@@ -74,21 +75,13 @@ export class XrfViewServer {
 
   async listen(): Promise<string> {
     const server = createServer((req, res) => this.onRequest(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.where.port, this.where.host, () => resolve());
-    });
+    const port = await listenOn(server, this.where.port, this.where.host);
     this.server = server;
-    const a = server.address();
-    const port = typeof a === "object" && a ? a.port : this.where.port;
     this.url = `http://${this.where.host.includes(":") ? `[${this.where.host}]` : this.where.host}:${port}/`;
     return this.url;
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeServer(this.server);
   }
 }
