@@ -180,10 +180,11 @@ describe("Tango gadgets against TangoTest", { skip: needsTango() }, () => {
     await bl.client.writeAttribute(DEV, "boolean_scalar", true);
     env.scheduler = new TangoScheduler({ client: bl.client, shutters: [shutter], recheckSeconds: 0.05 });
     env.scan.settleSeconds = 0.05;
-    new DummyDetector({ name: "timer" }); // Tango attributes are read at once: this one takes the exposure time
+    const timer = new DummyDetector({ name: "timer" }); // Tango attributes are read at once: this one takes the exposure time
     try {
       const scan = runCommand("ascan dsw 0 1 3 0.6");
-      while (bl.points().length < 1) await sleep(10);
+      // closed once point 1 is being taken, not while the loop still checks the scheduler before it
+      while (bl.points().length < 1 || !timer.busy()) await sleep(5);
       await bl.client.writeAttribute(DEV, "boolean_scalar", false);
       await sleep(300);
       await bl.client.writeAttribute(DEV, "boolean_scalar", true);
