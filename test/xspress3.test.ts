@@ -45,10 +45,12 @@ test("a scan with xsp3 active: Python reads the streamer format, h5py the detect
     const py = spawn(SYSTEM_PYTHON, ["-c", SUBSCRIBER, xsp3.address], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     py.stdout.on("data", (b: Buffer) => void (out += b.toString()));
+    // the subscriber exits at series_end, which can come before the scan's promise settles
+    const exited = new Promise((resolve) => py.once("exit", resolve));
     await new Promise<void>((resolve) => py.stdout.once("data", () => resolve()));
     await new Promise((r) => setTimeout(r, 300)); // the SUB connects asynchronously
     await runCommand("ascan samx 0 1 4 0.05");
-    await new Promise((resolve) => py.once("exit", resolve));
+    await exited;
     const streamed = JSON.parse(out.slice(out.indexOf("\n") + 1)) as {
       header: { filename: string; overwritable: boolean }; frames: { frame: number; shape: number[]; sums: number[]; scalers: number[] }[];
     };
