@@ -9,7 +9,7 @@ import { parsePoni, formatPoni, PoniError, type Poni } from "../src/integration/
 import { namedDetector } from "../src/integration/detector.ts";
 import { loadMask, combineMasks } from "../src/integration/mask.ts";
 import { readNpy } from "../src/integration/npy.ts";
-import { buildTable, type Splitting } from "../src/integration/table.ts";
+import { buildTable, forEachEntry, type Splitting } from "../src/integration/table.ts";
 import { Integrator } from "../src/integration/integrator.ts";
 import { radialUnit } from "../src/integration/units.ts";
 import { needsPyFAI, needsH5py, runPython, SYSTEM_PYTHON } from "./helpers/system.ts";
@@ -148,4 +148,27 @@ test("a frame of the wrong shape is refused", () => {
   const plain = buildTable(poni, null, { bins: 50, unit: radialUnit("q_nm^-1"), split: "bbox", radialRange: null, sectors: null }, { solidAngle: false, polarization: null });
   const flat = new Integrator(plain, 200 * 300).integrate(new Uint32Array(200 * 300).fill(7));
   flat.intensity.forEach((v) => assert.ok(Math.abs(v - 7) < 1e-6, `a flat frame integrates to its value without corrections, not ${v}`));
+});
+
+test("pixels touching one, two or many bins, and bad pixels, are summed as the table says", () => {
+  const poni = parsePoni(GOOD);
+  // at 200 bins over this small detector, pixels' boxes cover one, two and three bins
+  const table = buildTable(poni, null, { bins: 200, unit: radialUnit("q_nm^-1"), split: "bbox", radialRange: null, sectors: null }, { solidAngle: true, polarization: null });
+  const spans = new Set(table.counts);
+  assert.ok(spans.has(1) && spans.has(2) && [...spans].some((c) => c > 2), `spans seen: ${[...spans].sort().join(", ")}`);
+  const frame = new Uint32Array(200 * 300).map((_, i) => (i * 7919) % 1000);
+  for (let i = 0; i < frame.length; i += 37) frame[i] = 2 ** 32 - 1;
+  const num = new Float64Array(table.outputSize);
+  const den = new Float64Array(table.outputSize);
+  forEachEntry(table, (pixel, bin, weight) => {
+    if (frame[pixel] === 2 ** 32 - 1) return;
+    num[bin] += frame[pixel] * weight;
+    den[bin] += weight * table.pixelNormalization[pixel];
+  });
+  const { intensity, badPixels } = new Integrator(table, frame.length).integrate(frame);
+  assert.equal(badPixels, Math.ceil(frame.length / 37));
+  for (let b = 0; b < table.outputSize; b++) {
+    const expected = den[b] > 1e-9 ? num[b] / den[b] : 0;
+    assert.ok(Math.abs(intensity[b] - expected) <= 1e-6 * Math.abs(expected) + 1e-9, `bin ${b}: ${intensity[b]} against ${expected}`);
+  }
 });
