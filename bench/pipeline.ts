@@ -4,6 +4,7 @@
  * with 2 local workers (1000 bins, bbox, solid angle); from the first frame sent
  * to the collector closing scan_NNNNNN_integrated.h5. Everything on this one
  * 2-core machine: detector, receiver, collector and workers share the cores.
+ * The receiver runs with the node options its command's first line gives.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import type { Figure } from "./scan.ts";
 import { SimulatedEiger } from "../src/detectors/eiger/SimulatedEiger.ts";
 import { formatPoni } from "../src/integration/poni.ts";
 import { namedDetector } from "../src/integration/detector.ts";
+import { PIPELINE_NODE_FLAGS } from "../src/integration/pipeline/pipeline.ts";
 import { freePort } from "../test/helpers/tango.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -25,7 +27,7 @@ export async function benchPipeline(): Promise<Figure[]> {
   writeFileSync(join(dir, "g.poni"), formatPoni({ ...geometry, detector: namedDetector("Eiger4M")! }));
   const address = `tcp://127.0.0.1:${await freePort()}`;
   const eiger = new SimulatedEiger({ name: "eiger4m", address, poni: { ...geometry, detector: "Eiger4M" } });
-  const child = spawn(process.execPath, ["bin/contrast-integrate-workers.js", "--poni", join(dir, "g.poni"), "--stream", address, "--workers", "2",
+  const child = spawn(process.execPath, [...PIPELINE_NODE_FLAGS, "bin/contrast-integrate-workers.js", "--poni", join(dir, "g.poni"), "--stream", address, "--workers", "2",
     "--dir", dir, "--bins", "1000", "--cache", join(dir, "cache")], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 // contrast-integrate-workers: the live integration pipeline, or one worker of it
 import { ensureBuilt } from "./build.js";
 

@@ -11,11 +11,12 @@ import { ProcessRecorder, type ProcessRecorderOptions } from "../recorders/proce
 import { siblingModule } from "../util/layout.ts";
 import type { IntegrationChildOptions } from "./integrationChild.ts";
 import { INTEGRATED_PATH, integratedFileName } from "./names.ts";
+import { PIPELINE_NODE_FLAGS } from "./pipeline/pipeline.ts";
 
 export class IntegrationRecorder extends ProcessRecorder {
   constructor(opts: ProcessRecorderOptions, readonly child: IntegrationChildOptions) {
     // the pipeline writes its own files: scans go on if it dies (lsrec says so)
-    super({ continueOnDeath: true, startTimeoutMs: 120_000, ...opts }, { module: siblingModule("./integrationChild.ts", import.meta.url), options: child });
+    super({ continueOnDeath: true, startTimeoutMs: 120_000, ...opts }, { module: siblingModule("./integrationChild.ts", import.meta.url), options: child, nodeFlags: PIPELINE_NODE_FLAGS });
   }
 
   override scanLinks(scannr: number, dir: string): Record<string, Link> {

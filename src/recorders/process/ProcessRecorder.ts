@@ -35,6 +35,8 @@ export interface ProcessRecorderOptions {
 export interface ChildSpec {
   module: URL;
   options: object;
+  /** extra options for the child's node, e.g. V8 flags */
+  nodeFlags?: string[];
 }
 
 type State = "not started" | "starting" | "running" | "stopping" | "stopped" | "dead";
@@ -185,7 +187,7 @@ export abstract class ProcessRecorder extends Recorder {
     let proc: RecorderProcess;
     try {
       proc = await RecorderProcess.start({
-        name: this.name, kind: this.constructor.name, module: this.spec.module.href, options: this.spec.options,
+        name: this.name, kind: this.constructor.name, module: this.spec.module.href, options: this.spec.options, nodeFlags: this.spec.nodeFlags,
         startTimeoutMs: this.startTimeoutMs, spoolBytes: this.maxBacklogBytes,
         onOutput: (line, stream) => void process[stream].write(`[${this.name}] ${line}\n`),
       });

@@ -34,6 +34,8 @@ export interface RecorderProcessOptions {
   /** file URL of the module exporting openRecorder() */
   module: string;
   options: object;
+  /** extra options for the child's node, e.g. V8 flags */
+  nodeFlags?: string[];
   startTimeoutMs: number;
   /** room for big arrays in flight (see Spool.ts) */
   spoolBytes: number;
@@ -88,7 +90,7 @@ export class RecorderProcess {
 
   private constructor(o: RecorderProcessOptions) {
     this.child = fork(CHILD, ["contrast-recorder", o.name, o.kind], {
-      execArgv: execArgv(o.module),
+      execArgv: [...execArgv(o.module), ...(o.nodeFlags ?? [])],
       serialization: "advanced",
       // not the shell's terminal: a child whose terminal hangs up can crash on exit (node's ResetStdio)
       stdio: ["ignore", "pipe", "pipe", "ipc"],
