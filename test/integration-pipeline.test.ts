@@ -62,7 +62,7 @@ test("frames from the simulated Eiger are integrated in order; a killed worker l
       }
     }
     await eiger.finish();
-    await pipeline.waitFor(/series 5: 24 frames integrated, 0 skipped/);
+    await pipeline.waitFor(/series 5: 24 frames integrated \(\d+ by the receiver\), 0 skipped/);
     assert.match(pipeline.log(), /worker 0 \(pid \d+\) ended: SIGKILL/);
     const offline = await runNode(["bin/contrast-integrate.js", "--poni", join(dir, "g.poni"), "--input", `${join(dir, "scan_000005_e1m.h5")}:/entry/data/data`,
       "--bins", "200", "--cache", join(dir, "cache"), "--out", join(dir, "offline.h5")]);
@@ -100,13 +100,40 @@ test("a frame whose shape is not the geometry's is skipped and counted", { skip:
     await push.send(imageMessage(9, 1, new Uint32Array(100 * 100), 100, 100, t, t));
     await push.send(imageMessage(9, 2, good, 1030, 514, t, t));
     await push.send(seriesEnd(9));
-    await pipeline.waitFor(/series 9: 2 frames integrated, 1 skipped/);
+    await pipeline.waitFor(/series 9: 2 frames integrated \(\d+ by the receiver\), 1 skipped/);
     assert.match(pipeline.log(), /frame 1 of series 9 skipped: shape 100x100 \(width x height\) is not the geometry's 1030x514/);
     const r = runPython<{ rows: number[]; skipped: number }>(PY_PLAIN_VALUES + `
 g = h5py.File("${join(dir, "scan_000009_integrated.h5")}", "r")["entry/integrated"]
 print(json.dumps({"rows": clean(g["frame"][()]), "skipped": clean(g.attrs["frames_skipped"])}))`);
     assert.deepEqual(r.rows, [0, 2]);
     assert.equal(r.skipped, 1);
+  } finally {
+    pipeline.child.kill("SIGTERM");
+    push.close();
+  }
+});
+
+test("with no worker connected the receiver integrates the frames itself", { skip: needsH5py() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger500k")! }));
+  const address = `tcp://127.0.0.1:${await freePort()}`;
+  const push = new Push({ linger: 2000, sendTimeout: 60_000 });
+  await push.bind(address);
+  const pipeline = startPipeline(dir, address, 0);
+  try {
+    await pipeline.waitFor(/workers pull from/);
+    const t = process.hrtime.bigint();
+    await push.send(seriesHeader(3, { x_pixels_in_detector: 1030, y_pixels_in_detector: 514, beam_center_x: 0, beam_center_y: 0, detector_distance: 0.2, wavelength: 1, count_time: 0.1, frame_time: 0.1, nimages: 3, ntrigger: 1 }));
+    for (let f = 0; f < 3; f++) await push.send(imageMessage(3, f, new Uint32Array(514 * 1030).fill(f + 1), 1030, 514, t, t));
+    await push.send(seriesEnd(3));
+    await pipeline.waitFor(/series 3: 3 frames integrated \(3 by the receiver\), 0 skipped/);
+    const r = runPython<{ rows: number[]; levels: number[] }>(PY_PLAIN_VALUES + `
+g = h5py.File("${join(dir, "scan_000003_integrated.h5")}", "r")["entry/integrated"]
+I = g["I"][()]
+print(json.dumps({"rows": clean(g["frame"][()]), "levels": [float(np.nanmax(row)) for row in I]}))`);
+    assert.deepEqual(r.rows, [0, 1, 2]);
+    // flat frames of 1, 2 and 3 counts: each profile's highest bin grows with its frame's level
+    assert.ok(r.levels[0] > 0 && r.levels[0] < r.levels[1] && r.levels[1] < r.levels[2], `levels ${r.levels.join(", ")}`);
   } finally {
     pipeline.child.kill("SIGTERM");
     push.close();

@@ -1,7 +1,9 @@
 /**
  * The live integration pipeline: a receiver PULLs the detector's stream and
  * PUSHes image messages round-robin to the workers; the collector PULLs their
- * outcomes and writes them in frame order. Frames not yet acknowledged are
+ * outcomes and writes them in frame order. When every worker's queue is
+ * full, or no worker is connected, the receiver integrates the frame itself
+ * rather than wait. Frames not yet acknowledged are
  * kept and sent again when a worker disconnects (or has sat on them for
  * `resendAfterMs`), so a worker that dies loses no frame.
  */
@@ -15,6 +17,7 @@ import { parseStreamMessage } from "../../detectors/eiger/streamV1.ts";
 import { prepareIntegration, type IntegrationOptions } from "../setup.ts";
 import { SeriesCollector } from "./collector.ts";
 import { decodeOutcome } from "./results.ts";
+import { integrateImage } from "./worker.ts";
 
 export interface PipelineOptions {
   /** the detector's stream, e.g. tcp://127.0.0.1:9998 */
@@ -42,6 +45,9 @@ export interface RunningPipeline {
 }
 
 const WORKERS_BIN = join(PACKAGE_ROOT, "bin", "contrast-integrate-workers.js");
+
+/** The worker number of frames the receiver integrated itself. */
+export const RECEIVER = -1;
 
 /**
  * Node options for the receiver's and the workers' processes. Each 18 MB frame
@@ -71,7 +77,9 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   const prepared = await prepareIntegration(options);
   log(`table ${prepared.fromCache ? "loaded" : "built"} in ${prepared.setupSeconds.toFixed(2)} s`);
   const collector = new SeriesCollector(p.directory, prepared, options);
-  collector.onClosed = (series, path, integrated, skipped) => log(`series ${series}: ${integrated} frames integrated, ${skipped} skipped, ${path} closed`);
+  const byReceiver = new Map<number, number>();
+  collector.onClosed = (series, path, integrated, skipped) =>
+    log(`series ${series}: ${integrated} frames integrated (${byReceiver.get(series) ?? 0} by the receiver), ${skipped} skipped, ${path} closed`);
 
   const detector = new Pull({ linger: 0, receiveHighWaterMark: 8 });
   const frames = new Push({ linger: 0, sendHighWaterMark: 2, sendTimeout: -1 });
@@ -117,6 +125,14 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
         received.set(m.series, 0);
       } else if (m.kind === "image") {
         received.set(m.series, (received.get(m.series) ?? 0) + 1);
+        if (!frames.writable) {
+          // every worker's queue is full (or none is connected): integrating here costs less than the frame's next socket
+          const { outcome, intensity } = integrateImage(m, prepared, RECEIVER);
+          byReceiver.set(m.series, (byReceiver.get(m.series) ?? 0) + 1);
+          if (outcome.skipped) log(`frame ${outcome.frame} of series ${outcome.series} skipped: ${outcome.skipped}`);
+          await collector.add(outcome, intensity);
+          continue;
+        }
         unacknowledged.set(`${m.series}:${m.frame}`, { parts, sentAt: Date.now() });
         await send(parts);
       } else {
