@@ -15,6 +15,8 @@ import { SimulatedEiger } from "../src/detectors/eiger/SimulatedEiger.ts";
 import { imageMessage, seriesEnd, seriesHeader } from "../src/detectors/eiger/streamV1.ts";
 import { formatPoni } from "../src/integration/poni.ts";
 import { namedDetector } from "../src/integration/detector.ts";
+import { DEFAULT_OPTIONS, prepareIntegration } from "../src/integration/setup.ts";
+import { SeriesCollector } from "../src/integration/pipeline/collector.ts";
 import { runNode, ROOT } from "./helpers/cli.ts";
 import { needsH5py, PY_PLAIN_VALUES, runPython } from "./helpers/system.ts";
 import { freePort } from "./helpers/tango.ts";
@@ -138,4 +140,22 @@ print(json.dumps({"rows": clean(g["frame"][()]), "levels": [float(np.nanmax(row)
     pipeline.child.kill("SIGTERM");
     push.close();
   }
+});
+
+test("a frame's late second result, after its series' file was closed, leaves the file as it was", { skip: needsH5py() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger500k")! }));
+  const options = { ...DEFAULT_OPTIONS, poni: join(dir, "g.poni"), bins: 50, cache: join(dir, "cache") };
+  const prepared = await prepareIntegration(options);
+  const collector = new SeriesCollector(dir, prepared, options);
+  const frame = new Uint32Array(514 * 1030).fill(4);
+  const result = () => prepared.integrator.integrate(frame).intensity;
+  collector.begin(7);
+  for (const f of [0, 1]) await collector.add({ series: 7, frame: f, skipped: null, badPixels: 0, worker: 0 }, result());
+  await collector.end(7, 2);
+  assert.equal(await collector.add({ series: 7, frame: 1, skipped: null, badPixels: 0, worker: 1 }, result()), false);
+  const r = runPython<{ rows: number[]; integrated: number }>(PY_PLAIN_VALUES + `
+g = h5py.File("${join(dir, "scan_000007_integrated.h5")}", "r")["entry/integrated"]
+print(json.dumps({"rows": clean(g["frame"][()]), "integrated": clean(g.attrs["frames_integrated"])}))`);
+  assert.deepEqual(r, { rows: [0, 1], integrated: 2 });
 });

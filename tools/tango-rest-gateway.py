@@ -206,6 +206,7 @@ class Handler(BaseHTTPRequestHandler):
     def serve(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        device = None
         try:
             if ARGS.user is not None:
                 want = "Basic " + base64.b64encode(
@@ -220,7 +221,8 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw) if raw.strip() else {}
             except ValueError:
                 raise HttpError(400, "BadRequest", "request body is not JSON")
-            result = handle(method, m.group(1), int(m.group(2)), unquote(m.group(3)),
+            device = unquote(m.group(3))
+            result = handle(method, m.group(1), int(m.group(2)), device,
                             m.group(4), parse_qs(url.query, keep_blank_values=True), body)
             self.reply(200, result)
         except HttpError as e:
@@ -230,7 +232,9 @@ class Handler(BaseHTTPRequestHandler):
             self.fail(http_status(e), [error_json(x) for x in e.args])
         except Exception as e:  # e.g. TypeError from PyTango argument conversion
             self.fail(400 if isinstance(e, (TypeError, ValueError)) else 500,
-                      [{"reason": type(e).__name__, "description": str(e), "severity": "ERR",
+                      # named, since a device dying mid-call can surface here rather than as DevFailed
+                      [{"reason": type(e).__name__, "severity": "ERR",
+                        "description": "%s: %s" % (device, e) if device else str(e),
                         "origin": "tango-rest-gateway"}])
 
     def do_GET(self):

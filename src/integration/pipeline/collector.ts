@@ -32,6 +32,9 @@ export class SeriesCollector {
   /** called with each frame as it is written, in frame order (the live view) */
   onFrame: (series: number, frame: number, intensity: Float64Array) => void = () => {};
 
+  /** series whose files are closed: late duplicates must not open them again */
+  private readonly closed = new Set<number>();
+
   constructor(public directory: string, private readonly prepared: PreparedIntegration, private readonly options: IntegrationOptions) {}
 
   private open(n: number): Series {
@@ -45,11 +48,14 @@ export class SeriesCollector {
   }
 
   begin(series: number): void {
+    this.closed.delete(series);
     this.open(series);
   }
 
   /** true when this outcome was new (not a duplicate) */
   async add(outcome: FrameOutcome, intensity: Float64Array | null): Promise<boolean> {
+    // a frame sent twice (its worker seemed gone) can come back after its series' file was closed
+    if (this.closed.has(outcome.series)) return false;
     const s = this.open(outcome.series);
     if (outcome.frame < s.next || s.waiting.has(outcome.frame)) return false;
     s.waiting.set(outcome.frame, { outcome, intensity });
@@ -83,6 +89,7 @@ export class SeriesCollector {
     const s = this.series.get(n);
     if (!s || s.total === null || s.next < s.total) return;
     this.series.delete(n);
+    this.closed.add(n);
     const file = await s.file;
     file.close();
     this.onClosed(n, file.path, s.integrated, s.skipped);
