@@ -42,6 +42,19 @@ function startPipeline(dir: string, stream: string, workers: number): Pipeline {
   };
 }
 
+/** A pipeline for an Eiger 500k fed by a PUSH socket of the test's own, to send it any message. */
+async function pipelineOnOwnSocket(workers: number): Promise<{ dir: string; push: Push; pipeline: Pipeline }> {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger500k")! }));
+  const address = `tcp://127.0.0.1:${await freePort()}`;
+  const push = new Push({ linger: 2000, sendTimeout: 60_000 });
+  await push.bind(address);
+  return { dir, push, pipeline: startPipeline(dir, address, workers) };
+}
+
+const eiger500kHeader = (series: number, nimages: number): Buffer[] => seriesHeader(series, { x_pixels_in_detector: 1030, y_pixels_in_detector: 514,
+  beam_center_x: 0, beam_center_y: 0, detector_distance: 0.2, wavelength: 1, count_time: 0.1, frame_time: 0.1, nimages, ntrigger: 1 });
+
 test("frames from the simulated Eiger are integrated in order; a killed worker loses none", { skip: needsH5py() }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
   writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger1M")! }));
@@ -87,17 +100,12 @@ print(json.dumps({"shape": list(live["I"].shape), "frames": clean(live["frame"][
 });
 
 test("a frame whose shape is not the geometry's is skipped and counted", { skip: needsH5py() }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
-  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger500k")! }));
-  const address = `tcp://127.0.0.1:${await freePort()}`;
-  const push = new Push({ linger: 2000, sendTimeout: 60_000 });
-  await push.bind(address);
-  const pipeline = startPipeline(dir, address, 1);
+  const { dir, push, pipeline } = await pipelineOnOwnSocket(1);
   try {
     await pipeline.waitFor(/worker 0: table/);
     const good = new Uint32Array(514 * 1030).fill(3);
     const t = process.hrtime.bigint();
-    await push.send(seriesHeader(9, { x_pixels_in_detector: 1030, y_pixels_in_detector: 514, beam_center_x: 0, beam_center_y: 0, detector_distance: 0.2, wavelength: 1, count_time: 0.1, frame_time: 0.1, nimages: 3, ntrigger: 1 }));
+    await push.send(eiger500kHeader(9, 3));
     await push.send(imageMessage(9, 0, good, 1030, 514, t, t));
     await push.send(imageMessage(9, 1, new Uint32Array(100 * 100), 100, 100, t, t));
     await push.send(imageMessage(9, 2, good, 1030, 514, t, t));
@@ -116,16 +124,11 @@ print(json.dumps({"rows": clean(g["frame"][()]), "skipped": clean(g.attrs["frame
 });
 
 test("with no worker connected the receiver integrates the frames itself", { skip: needsH5py() }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
-  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger500k")! }));
-  const address = `tcp://127.0.0.1:${await freePort()}`;
-  const push = new Push({ linger: 2000, sendTimeout: 60_000 });
-  await push.bind(address);
-  const pipeline = startPipeline(dir, address, 0);
+  const { dir, push, pipeline } = await pipelineOnOwnSocket(0);
   try {
     await pipeline.waitFor(/workers pull from/);
     const t = process.hrtime.bigint();
-    await push.send(seriesHeader(3, { x_pixels_in_detector: 1030, y_pixels_in_detector: 514, beam_center_x: 0, beam_center_y: 0, detector_distance: 0.2, wavelength: 1, count_time: 0.1, frame_time: 0.1, nimages: 3, ntrigger: 1 }));
+    await push.send(eiger500kHeader(3, 3));
     for (let f = 0; f < 3; f++) await push.send(imageMessage(3, f, new Uint32Array(514 * 1030).fill(f + 1), 1030, 514, t, t));
     await push.send(seriesEnd(3));
     await pipeline.waitFor(/series 3: 3 frames integrated \(3 by the receiver\), 0 skipped/);

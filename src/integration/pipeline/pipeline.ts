@@ -16,7 +16,7 @@ import { Pull, Push } from "zeromq";
 import { parseStreamMessage } from "../../detectors/eiger/streamV1.ts";
 import { prepareIntegration, type IntegrationOptions } from "../setup.ts";
 import { SeriesCollector } from "./collector.ts";
-import { decodeOutcome } from "./results.ts";
+import { decodeOutcome, type FrameOutcome } from "./results.ts";
 import { integrateImage } from "./worker.ts";
 
 export interface PipelineOptions {
@@ -90,8 +90,10 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   const resultsAddress = results.lastEndpoint as string;
   // local workers use Unix sockets, which move a frame for less CPU than loopback TCP; others connect over TCP
   const local = join(tmpdir(), `contrast-integrate-${process.pid}-${Date.now().toString(36)}`);
-  await frames.bind(`ipc://${local}-frames`);
-  await results.bind(`ipc://${local}-results`);
+  const localFrames = `${local}-frames`;
+  const localResults = `${local}-results`;
+  await frames.bind(`ipc://${localFrames}`);
+  await results.bind(`ipc://${localResults}`);
   detector.connect(p.stream);
 
   const unacknowledged = new Map<string, { parts: Buffer[]; sentAt: number }>();
@@ -109,6 +111,11 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
       resent++;
       await send(u.parts);
     }
+  };
+
+  const collect = (outcome: FrameOutcome, intensity: Float64Array | null): Promise<boolean> => {
+    if (outcome.skipped) log(`frame ${outcome.frame} of series ${outcome.series} skipped: ${outcome.skipped}`);
+    return collector.add(outcome, intensity);
   };
 
   const receiving = (async () => {
@@ -129,8 +136,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
           // every worker's queue is full (or none is connected): integrating here costs less than the frame's next socket
           const { outcome, intensity } = integrateImage(m, prepared, RECEIVER);
           byReceiver.set(m.series, (byReceiver.get(m.series) ?? 0) + 1);
-          if (outcome.skipped) log(`frame ${outcome.frame} of series ${outcome.series} skipped: ${outcome.skipped}`);
-          await collector.add(outcome, intensity);
+          await collect(outcome, intensity);
           continue;
         }
         unacknowledged.set(`${m.series}:${m.frame}`, { parts, sentAt: Date.now() });
@@ -145,8 +151,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
     for await (const parts of results) {
       const { outcome, intensity } = decodeOutcome(parts);
       unacknowledged.delete(`${outcome.series}:${outcome.frame}`);
-      if (outcome.skipped) log(`frame ${outcome.frame} of series ${outcome.series} skipped: ${outcome.skipped}`);
-      await collector.add(outcome, intensity);
+      await collect(outcome, intensity);
     }
   })().catch((e) => { if (!stopping) log(`collector stopped: ${(e as Error).message}`); });
 
@@ -162,7 +167,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
 
   const workers: ChildProcess[] = [];
   for (let id = 0; id < p.workers; id++) {
-    const child = spawn(process.execPath, [...PIPELINE_NODE_FLAGS, WORKERS_BIN, ...workerArguments(`ipc://${local}-frames`, `ipc://${local}-results`, options, id)], { stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, [...PIPELINE_NODE_FLAGS, WORKERS_BIN, ...workerArguments(`ipc://${localFrames}`, `ipc://${localResults}`, options, id)], { stdio: ["ignore", "inherit", "inherit"] });
     child.on("exit", (code, signal) => { if (!stopping) log(`worker ${id} (pid ${child.pid}) ended: ${signal ?? `exit ${code}`}`); });
     workers.push(child);
   }
@@ -177,7 +182,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
       detector.close();
       frames.close();
       results.close();
-      for (const end of ["frames", "results"]) rmSync(`${local}-${end}`, { force: true });
+      for (const socketFile of [localFrames, localResults]) rmSync(socketFile, { force: true });
       await Promise.allSettled([receiving, collecting, watching]);
       const incomplete = await collector.closeAll();
       if (incomplete.length) log(`closed incomplete series ${incomplete.join(", ")}`);
