@@ -1,13 +1,15 @@
 /**
  * pipeline.frames_per_s: the simulated Eiger 4M (2167 × 2070 uint32, frames
  * precomputed) PUSHes 200 frames as fast as it can to contrast-integrate-workers
- * with 2 local workers (1000 bins, bbox, solid angle); from the first frame sent
+ * with 2 local workers, threads of its process (1000 bins, bbox, solid angle); from the first frame sent
  * to the collector closing scan_NNNNNN_integrated.h5. Everything on this one
  * 2-core machine: detector, receiver, collector and workers share the cores.
- * The receiver runs with the node options its command's first line gives.
+ * The receiver runs with the node options its command's first line gives. The
+ * note gives the CPU time of both processes per frame (all their threads), the
+ * figure to compare when the machine's load makes the rate swing.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +22,12 @@ import { freePort } from "../test/helpers/tango.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FRAMES = 200;
+
+/** CPU time a process has used (every thread), from /proc */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 export async function benchPipeline(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), "contrast-bench-pipeline-"));
@@ -45,16 +53,20 @@ export async function benchPipeline(): Promise<Figure[]> {
     eiger.streamOutsideScans = true; // no file of its own: the figure is the pipeline's
     await eiger.prepare(0, null, 1);
     const load = loadavg()[0];
+    const cpu0 = cpuSeconds(child.pid!), ownCpu0 = process.cpuUsage();
     const t0 = performance.now();
     await eiger.start();
     await eiger.done();
     await eiger.finish();
     await waitFor(new RegExp(`series \\d+: ${FRAMES} frames integrated`));
     const seconds = (performance.now() - t0) / 1000;
+    const pipelineMs = (1000 * (cpuSeconds(child.pid!) - cpu0)) / FRAMES;
+    const own = process.cpuUsage(ownCpu0);
+    const detectorMs = (own.user + own.system) / 1000 / FRAMES;
     const byReceiver = /frames integrated \((\d+) by the receiver\)/.exec(log)?.[1] ?? "?";
     return [{
       name: "pipeline.frames_per_s", value: +(FRAMES / seconds).toFixed(1), unit: "frames/s",
-      note: `${FRAMES} Eiger 4M frames, simulator -> receiver -> 2 workers -> collector -> file, one 2-core machine; ${byReceiver} integrated by the receiver; load average ${load.toFixed(2)} before`,
+      note: `${FRAMES} Eiger 4M frames, simulator -> receiver -> 2 workers -> collector -> file, one 2-core machine; ${byReceiver} integrated by the receiver; CPU per frame ${pipelineMs.toFixed(1)} ms in the pipeline's process, ${detectorMs.toFixed(1)} ms in the detector's; load average ${load.toFixed(2)} before`,
     }];
   } finally {
     child.kill("SIGTERM");

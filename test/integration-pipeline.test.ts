@@ -1,12 +1,12 @@
 /**
  * The live pipeline end to end over real sockets: simulated Eiger → receiver →
- * two worker processes → collector → scan_NNNNNN_integrated.h5, read back with
- * h5py; a worker killed mid-series loses no frame; a frame of the wrong shape
- * is skipped and counted.
+ * two local workers (threads) → collector → scan_NNNNNN_integrated.h5, read
+ * back with h5py; worker processes that joined over the network, one killed
+ * mid-series, lose no frame; a frame of the wrong shape is skipped and counted.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,23 +23,40 @@ import { freePort } from "./helpers/tango.ts";
 
 const GEOMETRY = { distance: 0.2, poni1: 0.04, poni2: 0.04, rot1: 0, rot2: 0, rot3: 0, wavelength: 1e-10 };
 
-interface Pipeline { child: ChildProcess; log: () => string; waitFor(re: RegExp): Promise<void> }
+interface Pipeline { child: ChildProcess; log: () => string; waitFor(re: RegExp): Promise<void>; addresses(): Promise<{ frames: string; results: string }> }
 
 function startPipeline(dir: string, stream: string, workers: number): Pipeline {
   const child = spawn(process.execPath, ["bin/contrast-integrate-workers.js", "--poni", join(dir, "g.poni"), "--stream", stream, "--workers", String(workers),
     "--dir", dir, "--bins", "200", "--cache", join(dir, "cache"), "--resend-after", "5"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
+  let out = "";
   child.stderr!.on("data", (d) => (err += d));
+  child.stdout!.on("data", (d) => (out += d));
+  const waitFor = (text: () => string, re: RegExp) => new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out waiting for ${re}; log:\n${err}`)); }, 240_000);
+    const poll = setInterval(() => {
+      if (re.test(text())) { clearInterval(poll); clearTimeout(deadline); resolve(); }
+      if (child.exitCode !== null) { clearInterval(poll); clearTimeout(deadline); reject(new Error(`the pipeline ended: ${err}`)); }
+    }, 50);
+  });
   return {
     child, log: () => err,
-    waitFor: (re) => new Promise((resolve, reject) => {
-      const deadline = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out waiting for ${re}; log:\n${err}`)); }, 240_000);
-      const poll = setInterval(() => {
-        if (re.test(err)) { clearInterval(poll); clearTimeout(deadline); resolve(); }
-        if (child.exitCode !== null) { clearInterval(poll); clearTimeout(deadline); reject(new Error(`the pipeline ended: ${err}`)); }
-      }, 50);
-    }),
+    waitFor: (re) => waitFor(() => err, re),
+    // the pipeline prints the addresses workers on other machines connect to
+    addresses: async () => {
+      await waitFor(() => out, /\n/);
+      return JSON.parse(out.split("\n")[0]) as { frames: string; results: string };
+    },
   };
+}
+
+/** A worker process joining a running pipeline at its addresses, as one on another machine would. */
+function joinWorker(dir: string, addresses: { frames: string; results: string }, id: number): { child: ChildProcess; log: () => string } {
+  const child = spawn(process.execPath, ["bin/contrast-integrate-workers.js", "worker", "--frames", addresses.frames, "--results", addresses.results, "--id", String(id),
+    "--poni", join(dir, "g.poni"), "--bins", "200", "--cache", join(dir, "cache")], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  return { child, log: () => err };
 }
 
 /** A pipeline for an Eiger 500k fed by a PUSH socket of the test's own, to send it any message. */
@@ -55,47 +72,85 @@ async function pipelineOnOwnSocket(workers: number): Promise<{ dir: string; push
 const eiger500kHeader = (series: number, nimages: number): Buffer[] => seriesHeader(series, { x_pixels_in_detector: 1030, y_pixels_in_detector: 514,
   beam_center_x: 0, beam_center_y: 0, detector_distance: 0.2, wavelength: 1, count_time: 0.1, frame_time: 0.1, nimages, ntrigger: 1 });
 
-test("frames from the simulated Eiger are integrated in order; a killed worker loses none", { skip: needsH5py() }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
-  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger1M")! }));
-  const address = `tcp://127.0.0.1:${await freePort()}`;
+/** The simulated Eiger 1M streams scan 5, 24 frames, into `pipeline`; `afterFrame(i)` runs after each frame. */
+async function eiger1mScan(dir: string, address: string, pipeline: Pipeline, afterFrame: (i: number) => void = () => {}): Promise<void> {
   const eiger = new SimulatedEiger({ name: "e1m", address, poni: { ...GEOMETRY, detector: "Eiger1M" }, cycle: 3 });
-  const pipeline = startPipeline(dir, address, 2);
   try {
-    await pipeline.waitFor(/workers pull from/);
-    await pipeline.waitFor(/(worker \d: table loaded[\s\S]*){2}/);
     await eiger.open();
     while (eiger.receivers === 0) await new Promise((r) => setTimeout(r, 20));
     await eiger.prepare(0.001, { scannr: 5, path: dir }, 24);
     for (let i = 0; i < 24; i++) {
       await eiger.start();
       await eiger.done();
-      if (i === 8) {
-        const workers = execFileSync("pgrep", ["-P", String(pipeline.child.pid)], { encoding: "utf8" }).trim().split("\n").map(Number);
-        assert.equal(workers.length, 2, "two worker processes");
-        process.kill(workers[0], "SIGKILL");
-      }
+      afterFrame(i);
     }
     await eiger.finish();
     await pipeline.waitFor(/series 5: 24 frames integrated \(\d+ by the receiver\), 0 skipped/);
-    assert.match(pipeline.log(), /worker 0 \(pid \d+\) ended: SIGKILL/);
-    const offline = await runNode(["bin/contrast-integrate.js", "--poni", join(dir, "g.poni"), "--input", `${join(dir, "scan_000005_e1m.h5")}:/entry/data/data`,
-      "--bins", "200", "--cache", join(dir, "cache"), "--out", join(dir, "offline.h5")]);
-    assert.equal(offline.code, 0, offline.err);
-    const r = runPython<{ shape: number[]; frames: number[]; integrated: number; skipped: number; same: boolean; signal: number }>(PY_PLAIN_VALUES + `
+  } finally {
+    await eiger.close();
+    eiger.dispose();
+  }
+}
+
+/** The live file of scan 5 holds its 24 frames in order, equal to what the offline command makes of the detector's own file. */
+async function assertSameAsOffline(dir: string): Promise<void> {
+  const offline = await runNode(["bin/contrast-integrate.js", "--poni", join(dir, "g.poni"), "--input", `${join(dir, "scan_000005_e1m.h5")}:/entry/data/data`,
+    "--bins", "200", "--cache", join(dir, "cache"), "--out", join(dir, "offline.h5")]);
+  assert.equal(offline.code, 0, offline.err);
+  const r = runPython<{ shape: number[]; frames: number[]; integrated: number; skipped: number; same: boolean; signal: number }>(PY_PLAIN_VALUES + `
 live = h5py.File("${join(dir, "scan_000005_integrated.h5")}", "r")["entry/integrated"]
 off = h5py.File("${join(dir, "offline.h5")}", "r")["entry/integrated"]
 print(json.dumps({"shape": list(live["I"].shape), "frames": clean(live["frame"][()]), "integrated": clean(live.attrs["frames_integrated"]),
   "skipped": clean(live.attrs["frames_skipped"]), "same": bool(np.array_equal(live["I"][()], off["I"][()])), "signal": float(live["I"][()].max())}))`);
-    assert.deepEqual(r.shape, [24, 200]);
-    assert.deepEqual(r.frames, Array.from({ length: 24 }, (_, i) => i), "rows in frame order");
-    assert.equal(r.integrated, 24);
-    assert.equal(r.skipped, 0);
-    assert.ok(r.same, "the live results equal the offline command's on the detector's own file");
-    assert.ok(r.signal > 0);
+  assert.deepEqual(r.shape, [24, 200]);
+  assert.deepEqual(r.frames, Array.from({ length: 24 }, (_, i) => i), "rows in frame order");
+  assert.equal(r.integrated, 24);
+  assert.equal(r.skipped, 0);
+  assert.ok(r.same, "the live results equal the offline command's on the detector's own file");
+  assert.ok(r.signal > 0);
+}
+
+async function eiger1mPipeline(workers: number): Promise<{ dir: string; address: string; pipeline: Pipeline }> {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger1M")! }));
+  const address = `tcp://127.0.0.1:${await freePort()}`;
+  return { dir, address, pipeline: startPipeline(dir, address, workers) };
+}
+
+test("frames from the simulated Eiger are integrated in order by the local workers", { skip: needsH5py() }, async () => {
+  const { dir, address, pipeline } = await eiger1mPipeline(2);
+  try {
+    await pipeline.waitFor(/workers pull from/);
+    assert.match(pipeline.log(), /(worker \d: table loaded in [\d.]+ s \(a thread of the receiver\)[\s\S]*){2}/);
+    await eiger1mScan(dir, address, pipeline);
+    assert.match(pipeline.log(), /series 5: 24 frames integrated \(0 by the receiver\)/, "the local workers integrated every frame");
+    await assertSameAsOffline(dir);
   } finally {
     pipeline.child.kill("SIGTERM");
-    await eiger.close();
+  }
+});
+
+test("worker processes that joined at the pipeline's address integrate; one killed mid-scan loses no frame", { skip: needsH5py() }, async () => {
+  const { dir, address, pipeline } = await eiger1mPipeline(0);
+  const joined = [0, 1].map(() => null as ReturnType<typeof joinWorker> | null);
+  try {
+    const addresses = await pipeline.addresses();
+    for (const id of [0, 1]) joined[id] = joinWorker(dir, addresses, id);
+    await Promise.all(joined.map((w) => new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        if (/table loaded/.test(w!.log())) { clearInterval(poll); resolve(); }
+        if (w!.child.exitCode !== null) { clearInterval(poll); reject(new Error(`a worker ended: ${w!.log()}`)); }
+      }, 50);
+    })));
+    const killed = new Promise<string | null>((resolve) => joined[0]!.child.once("exit", (_code, signal) => resolve(signal)));
+    await eiger1mScan(dir, address, pipeline, (i) => { if (i === 8) joined[0]!.child.kill("SIGKILL"); });
+    assert.equal(await killed, "SIGKILL");
+    const byReceiver = Number(/series 5: 24 frames integrated \((\d+) by the receiver\)/.exec(pipeline.log())![1]);
+    assert.ok(byReceiver < 24, "the joined workers integrated frames");
+    await assertSameAsOffline(dir);
+  } finally {
+    pipeline.child.kill("SIGTERM");
+    for (const w of joined) w?.child.kill("SIGTERM");
   }
 });
 

@@ -1,7 +1,7 @@
 /**
- * contrast-integrate-workers: the live pipeline (receiver, N local workers,
- * collector), or with `worker` one worker that joins a pipeline, possibly
- * from another machine.
+ * contrast-integrate-workers: the live pipeline (receiver, N local worker
+ * threads, collector), or with `worker` one worker process that joins a
+ * pipeline, possibly from another machine.
  */
 import { resolve } from "node:path";
 import { DEFAULT_EIGER_STREAM } from "../detectors/eiger/SimulatedEiger.ts";
@@ -13,10 +13,11 @@ import { runWorker } from "./pipeline/worker.ts";
 export const WORKERS_USAGE = `usage: contrast-integrate-workers --poni FILE [--stream ADDR] [--workers N] [--dir DIR]
          [--frames-bind ADDR] [--results-bind ADDR] [--resend-after S] [integration options]
        contrast-integrate-workers worker --frames ADDR --results ADDR --poni FILE [integration options]
-The pipeline PULLs Eiger stream v1 frames from --stream (default ${DEFAULT_EIGER_STREAM}), hands them
-round-robin to the workers (N local ones, default 2, and any that connect to the frames address),
-and writes scan_NNNNNN_integrated.h5 per series into --dir (default .). Frames a worker took but
-did not return are sent again when it leaves, or after --resend-after seconds (default 30).
+The pipeline PULLs Eiger stream v1 frames from --stream (default ${DEFAULT_EIGER_STREAM}), hands each
+to an idle local worker (N threads of its process, default 2), else round-robin to the worker
+processes that connected to the frames address, and writes scan_NNNNNN_integrated.h5 per series
+into --dir (default .). Frames a worker process took but did not return are sent again when it
+leaves, or after --resend-after seconds (default 30).
 Integration options as for contrast-integrate: --mask --bins --unit --split --radial-range
 --sectors --no-solid-angle --polarization --bad-pixel --cache/--no-cache.`;
 

@@ -1,23 +1,20 @@
 /**
  * The live integration pipeline: a receiver PULLs the detector's stream and
- * PUSHes image messages round-robin to the workers; the collector PULLs their
- * outcomes and writes them in frame order. When every worker's queue is
- * full, or no worker is connected, the receiver integrates the frame itself
- * rather than wait. Frames not yet acknowledged are
- * kept and sent again when a worker disconnects (or has sat on them for
+ * hands each image to an idle local worker (a thread of its own process), else
+ * PUSHes it to the workers that connected (other processes, other machines),
+ * round-robin; the collector takes the outcomes and writes them in frame
+ * order. With no worker free and no local one to wait for, the receiver
+ * integrates the frame itself. Frames sent and not yet acknowledged are kept
+ * and sent again when a worker disconnects (or has sat on them for
  * `resendAfterMs`), so a worker that dies loses no frame.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { tmpdir } from "node:os";
-import { rmSync } from "node:fs";
-import { PACKAGE_ROOT } from "../../util/layout.ts";
 import { Pull, Push } from "zeromq";
 import { parseStreamMessage } from "../../detectors/eiger/streamV1.ts";
 import { prepareIntegration, type IntegrationOptions } from "../setup.ts";
 import { SeriesCollector } from "./collector.ts";
-import { decodeOutcome, type FrameOutcome } from "./results.ts";
-import { integrateImage } from "./worker.ts";
+import { decodeOutcome, RECEIVER, type FrameOutcome } from "./results.ts";
+import { imageProblem, integrateImage, type ImageMessage } from "./image.ts";
+import { LocalWorkers, type Integrated } from "./localWorkers.ts";
 
 export interface PipelineOptions {
   /** the detector's stream, e.g. tcp://127.0.0.1:9998 */
@@ -27,7 +24,7 @@ export interface PipelineOptions {
   resultsBind: string;
   /** output directory for scan_NNNNNN_integrated.h5 */
   directory: string;
-  /** local worker processes to start (others may connect from other machines) */
+  /** local workers to start, as threads (others may connect from other processes and machines) */
   workers: number;
   resendAfterMs: number;
 }
@@ -38,39 +35,19 @@ export interface RunningPipeline {
   collector: SeriesCollector;
   /** the radial bin centres, in the unit of the options */
   radial: Float64Array;
-  workers: ChildProcess[];
   /** frames sent again after a worker left */
   resent(): number;
   stop(): Promise<void>;
 }
 
-const WORKERS_BIN = join(PACKAGE_ROOT, "bin", "contrast-integrate-workers.js");
-
-/** The worker number of frames the receiver integrated itself. */
-export const RECEIVER = -1;
-
 /**
- * Node options for the receiver's and the workers' processes. Each 18 MB frame
- * that zeromq hands over counts as external memory, so V8 collects every few
- * frames; its helper threads then compete with the other processes for the
- * cores. Collecting on the process's own thread gave 47–55 frames/s end to end
- * against 43–45 on this 2-core machine.
+ * Node options for the pipeline's process and for worker processes. Each 18 MB
+ * frame that zeromq hands over counts as external memory, so V8 collects every
+ * few frames; its helper threads then compete with the integrating threads for
+ * the cores. Collecting on each thread itself gave 68–76 frames/s end to end
+ * against 62–67 on this 2-core machine, alternating runs.
  */
 export const PIPELINE_NODE_FLAGS = ["--single-threaded-gc"];
-
-export function workerArguments(framesAddress: string, resultsAddress: string, options: IntegrationOptions, id: number): string[] {
-  const args = ["worker", "--frames", framesAddress, "--results", resultsAddress, "--id", String(id), "--poni", options.poni, "--bins", String(options.bins),
-    "--unit", options.unit, "--split", options.split];
-  if (options.mask) args.push("--mask", options.mask);
-  if (options.radialRange) args.push("--radial-range", String(options.radialRange[0]), String(options.radialRange[1]));
-  if (options.sectors) args.push("--sectors", String(options.sectors));
-  if (!options.solidAngle) args.push("--no-solid-angle");
-  if (options.polarization !== null) args.push("--polarization", String(options.polarization));
-  args.push("--bad-pixel", options.badPixel === null ? "none" : String(options.badPixel));
-  if (options.cache) args.push("--cache", options.cache);
-  else args.push("--no-cache");
-  return args;
-}
 
 export async function startPipeline(p: PipelineOptions, options: IntegrationOptions, log: (line: string) => void): Promise<RunningPipeline> {
   // built (and cached) here once, so the workers load it instead of each building it
@@ -88,12 +65,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   await results.bind(p.resultsBind);
   const framesAddress = frames.lastEndpoint as string;
   const resultsAddress = results.lastEndpoint as string;
-  // local workers use Unix sockets, which move a frame for less CPU than loopback TCP; others connect over TCP
-  const local = join(tmpdir(), `contrast-integrate-${process.pid}-${Date.now().toString(36)}`);
-  const localFrames = `${local}-frames`;
-  const localResults = `${local}-results`;
-  await frames.bind(`ipc://${localFrames}`);
-  await results.bind(`ipc://${localResults}`);
+  const local = await LocalWorkers.start(p.workers, options, prepared, log);
   detector.connect(p.stream);
 
   const unacknowledged = new Map<string, { parts: Buffer[]; sentAt: number }>();
@@ -117,6 +89,27 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
     if (outcome.skipped) log(`frame ${outcome.frame} of series ${outcome.series} skipped: ${outcome.skipped}`);
     return collector.add(outcome, intensity);
   };
+  const collectLater = (r: Integrated) => void collect(r.outcome, r.intensity).catch((e) => log(`frame ${r.outcome.frame} of series ${r.outcome.series} not written: ${(e as Error).message}`));
+
+  const dispatch = async (m: ImageMessage, parts: Buffer[]): Promise<void> => {
+    const skipped = imageProblem(m, prepared);
+    if (skipped) {
+      await collect({ series: m.series, frame: m.frame, skipped, badPixels: 0, worker: RECEIVER }, null);
+      return;
+    }
+    if (local.tryIntegrate(m, collectLater)) return;
+    if (frames.writable) {
+      unacknowledged.set(`${m.series}:${m.frame}`, { parts, sentAt: Date.now() });
+      await send(parts);
+      return;
+    }
+    await local.whenIdle();
+    if (local.tryIntegrate(m, collectLater)) return;
+    // no local worker left, and the others' queues are full (or none is connected)
+    const { outcome, intensity } = integrateImage(m, prepared, RECEIVER);
+    byReceiver.set(m.series, (byReceiver.get(m.series) ?? 0) + 1);
+    await collect(outcome, intensity);
+  };
 
   const receiving = (async () => {
     for await (const parts of detector) {
@@ -132,15 +125,7 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
         received.set(m.series, 0);
       } else if (m.kind === "image") {
         received.set(m.series, (received.get(m.series) ?? 0) + 1);
-        if (!frames.writable) {
-          // every worker's queue is full (or none is connected): integrating here costs less than the frame's next socket
-          const { outcome, intensity } = integrateImage(m, prepared, RECEIVER);
-          byReceiver.set(m.series, (byReceiver.get(m.series) ?? 0) + 1);
-          await collect(outcome, intensity);
-          continue;
-        }
-        unacknowledged.set(`${m.series}:${m.frame}`, { parts, sentAt: Date.now() });
-        await send(parts);
+        await dispatch(m, parts);
       } else {
         await collector.end(m.series, received.get(m.series) ?? 0);
       }
@@ -165,24 +150,17 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   })().catch(() => {});
   const timer = setInterval(() => void resend(p.resendAfterMs).catch(() => {}), Math.max(100, p.resendAfterMs / 4));
 
-  const workers: ChildProcess[] = [];
-  for (let id = 0; id < p.workers; id++) {
-    const child = spawn(process.execPath, [...PIPELINE_NODE_FLAGS, WORKERS_BIN, ...workerArguments(`ipc://${localFrames}`, `ipc://${localResults}`, options, id)], { stdio: ["ignore", "inherit", "inherit"] });
-    child.on("exit", (code, signal) => { if (!stopping) log(`worker ${id} (pid ${child.pid}) ended: ${signal ?? `exit ${code}`}`); });
-    workers.push(child);
-  }
   log(`receiving ${p.stream}; workers pull from ${framesAddress} and push to ${resultsAddress}`);
 
   return {
-    framesAddress, resultsAddress, collector, radial: prepared.table.radial, workers, resent: () => resent,
+    framesAddress, resultsAddress, collector, radial: prepared.table.radial, resent: () => resent,
     async stop() {
       stopping = true;
       clearInterval(timer);
-      for (const w of workers) if (w.exitCode === null) w.kill();
+      await local.stop();
       detector.close();
       frames.close();
       results.close();
-      for (const socketFile of [localFrames, localResults]) rmSync(socketFile, { force: true });
       await Promise.allSettled([receiving, collecting, watching]);
       const incomplete = await collector.closeAll();
       if (incomplete.length) log(`closed incomplete series ${incomplete.join(", ")}`);

@@ -8,6 +8,9 @@ export interface FrameOutcome {
   worker: number;
 }
 
+/** The worker number of frames the receiver integrated itself. */
+export const RECEIVER = -1;
+
 export function encodeOutcome(outcome: FrameOutcome, intensity: Float64Array | null): Buffer[] {
   const head = Buffer.from(JSON.stringify(outcome));
   return intensity ? [head, Buffer.from(intensity.buffer, intensity.byteOffset, intensity.byteLength)] : [head];
