@@ -31,6 +31,7 @@ m = np.zeros((195, 487), np.uint8); m[90:110, 220:240] = 1
 with h5py.File("${dir}/in.h5", "w") as f:
     f["entry/data/data"] = d
     f["entry/data/wrong"] = d[:, :100]
+    f["entry/data/float"] = d.astype(np.float64)
     f["mask"] = m
     f["small_mask"] = m[:50]
 print(json.dumps(1))`);
@@ -77,6 +78,26 @@ print(json.dumps({"shape": list(g["I"].shape), "units": clean(g["radial"].attrs[
   assert.equal(r.attrs.distance_m, 0.12);
   assert.equal(r.attrs.radial_range, "0.5 20");
   assert.match(String(r.attrs.poni), /Distance: 0.12/);
+});
+
+test("threads give the same rows, in frame order, as integrating where the frames are read; float64 frames as uint32 ones", { skip: needsH5py() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-integrate-"));
+  makeInput(dir, 12);
+  const base = ["--poni", join(dir, "g.poni"), "--bins", "200", "--cache", join(dir, "cache")];
+  const here = await integrate([...base, "--input", `${dir}/in.h5:/entry/data/data`, "--workers", "0", "--out", join(dir, "here.h5")]);
+  assert.equal(here.code, 0, here.err);
+  const threads = await integrate([...base, "--input", `${dir}/in.h5:/entry/data/float`, "--workers", "3", "--out", join(dir, "threads.h5")]);
+  assert.equal(threads.code, 0, threads.err);
+  const r = runPython<{ frames: number[]; same: boolean; integrated: number }>(PY_PLAIN_VALUES + `
+a = h5py.File("${dir}/here.h5", "r")["entry/integrated"]
+b = h5py.File("${dir}/threads.h5", "r")["entry/integrated"]
+print(json.dumps({"frames": clean(b["frame"][()]), "same": bool(np.array_equal(a["I"][()], b["I"][()])), "integrated": clean(b.attrs["frames_integrated"])}))`);
+  assert.deepEqual(r.frames, Array.from({ length: 12 }, (_, i) => i));
+  assert.equal(r.integrated, 12);
+  assert.ok(r.same, "the same intensities from 3 threads on float64 frames as from the reading thread on uint32 ones");
+  const bad = await integrate([...base, "--input", `${dir}/in.h5:/entry/data/data`, "--workers", "two", "--out", join(dir, "bad.h5")]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--workers must be a whole number, not two/);
 });
 
 test("sectors give frames × sectors × bins with chi", { skip: needsH5py() }, async () => {

@@ -17,6 +17,9 @@ import { formatPoni } from "../src/integration/poni.ts";
 import { namedDetector } from "../src/integration/detector.ts";
 import { DEFAULT_OPTIONS, prepareIntegration } from "../src/integration/setup.ts";
 import { SeriesCollector } from "../src/integration/pipeline/collector.ts";
+import { LocalWorkers, type Integrated } from "../src/integration/pipeline/localWorkers.ts";
+import type { ImageMessage } from "../src/integration/pipeline/image.ts";
+import { RECEIVER } from "../src/integration/pipeline/results.ts";
 import { runNode, ROOT } from "./helpers/cli.ts";
 import { needsH5py, PY_PLAIN_VALUES, runPython } from "./helpers/system.ts";
 import { freePort } from "./helpers/tango.ts";
@@ -216,4 +219,43 @@ test("a frame's late second result, after its series' file was closed, leaves th
 g = h5py.File("${join(dir, "scan_000007_integrated.h5")}", "r")["entry/integrated"]
 print(json.dumps({"rows": clean(g["frame"][()]), "integrated": clean(g.attrs["frames_integrated"])}))`);
   assert.deepEqual(r, { rows: [0, 1], integrated: 2 });
+});
+
+test("a local worker thread that fails hands its frame to another thread, and the last one's to the receiver", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "contrast-pipeline-"));
+  writeFileSync(join(dir, "g.poni"), formatPoni({ ...GEOMETRY, detector: namedDetector("Eiger500k")! }));
+  const options = { ...DEFAULT_OPTIONS, poni: join(dir, "g.poni"), bins: 50, cache: join(dir, "cache") };
+  const prepared = await prepareIntegration(options);
+  const lines: string[] = [];
+  const pool = await LocalWorkers.start(2, options, prepared, { log: (line) => lines.push(line) });
+  try {
+    const frame = new Uint32Array(514 * 1030).map((_, i) => i % 7);
+    const expected = Array.from(prepared.integrator.integrate(frame).intensity);
+    const image = (f: number): ImageMessage => ({ kind: "image", series: 1, frame: f, shape: [1030, 514], type: "uint32", encoding: "<", data: Buffer.from(frame.buffer) });
+    const outcomes: Integrated[] = [];
+    let arrived = () => {};
+    const done = (r: Integrated) => { outcomes.push(r); arrived(); };
+    const next = () => new Promise<Integrated>((resolve) => (arrived = () => resolve(outcomes.at(-1)!)));
+
+    const first = pool.tryIntegrate(image(0), done);
+    assert.notEqual(first, null);
+    const other = 1 - first!;
+    let coming = next();
+    pool.kill(first!);
+    const r0 = await coming;
+    assert.equal(r0.outcome.worker, other, "the killed thread's frame was integrated by the other");
+    assert.deepEqual(Array.from(r0.intensity!), expected);
+
+    assert.equal(pool.tryIntegrate(image(1), done), other);
+    coming = next();
+    pool.kill(other);
+    const r1 = await coming;
+    assert.equal(r1.outcome.worker, RECEIVER, "with no thread left the frame is integrated where it was received");
+    assert.deepEqual(Array.from(r1.intensity!), expected);
+    assert.equal(pool.size, 0);
+    assert.equal(await pool.integrateWhenFree(image(2), done), false);
+    assert.deepEqual(lines, [`worker ${first} (a thread) ended: stopped`, `worker ${other} (a thread) ended: stopped`]);
+  } finally {
+    await pool.stop();
+  }
 });

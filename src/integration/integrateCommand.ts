@@ -8,13 +8,17 @@ import { asNumeric, openDataset, splitDatasetSpec } from "./hdf5Input.ts";
 import { IntegratedResultFile } from "./resultFile.ts";
 import { DEFAULT_OPTIONS, prepareIntegration, type IntegrationOptions } from "./setup.ts";
 import { radialUnit, type RadialUnitName } from "./units.ts";
+import { LocalWorkers, type Integrated } from "./pipeline/localWorkers.ts";
+import { elementType, integrateImage, type ImageMessage } from "./pipeline/image.ts";
+import { RECEIVER } from "./pipeline/results.ts";
 
 export const INTEGRATE_USAGE = `usage: contrast-integrate --poni FILE --input FILE.h5:/path [--mask FILE.h5:/path|FILE.npy]
          --bins N [--unit q_nm^-1|q_A^-1|2th_deg|r_mm] [--split bbox|none] [--radial-range LO HI]
          [--sectors K] [--no-solid-angle] [--polarization P] [--bad-pixel V|none] [--cache DIR|--no-cache]
-         --out OUT.h5
+         [--workers N] --out OUT.h5
 Integrates every frame of a 2-D or 3-D dataset to I(radial) (or I(chi, radial) with --sectors K:
-K sectors over 360°) and writes /entry/integrated/{I,radial,chi,frame} to OUT.h5.`;
+K sectors over 360°) and writes /entry/integrated/{I,radial,chi,frame} to OUT.h5. The frames are
+integrated by N threads (default 2; 0 integrates them in the thread that reads them).`;
 
 export class UsageError extends Error {}
 
@@ -22,6 +26,8 @@ export interface IntegrateCommand {
   options: IntegrationOptions;
   input: string;
   out: string;
+  /** threads that integrate */
+  workers: number;
 }
 
 /** Options shared with the live workers; returns the arguments it did not know. */
@@ -71,16 +77,21 @@ export function parseIntegrateCommand(argv: string[]): IntegrateCommand {
   const options = { ...DEFAULT_OPTIONS, poni: null as string | null };
   let input: string | null = null;
   let out: string | null = null;
+  let workers = 2;
   const rest = parseIntegrationOptions(argv, options);
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--input" && rest[i + 1]) input = rest[++i];
     else if (rest[i] === "--out" && rest[i + 1]) out = rest[++i];
+    else if (rest[i] === "--workers" && rest[i + 1]) {
+      workers = Number(rest[++i]);
+      if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be a whole number, not ${rest[i]}`);
+    }
     else throw new UsageError(`unknown argument '${rest[i]}'`);
   }
   if (!options.poni) throw new UsageError("--poni is required");
   if (!input) throw new UsageError("--input is required");
   if (!out) throw new UsageError("--out is required");
-  return { options: { ...options, poni: options.poni }, input, out };
+  return { options: { ...options, poni: options.poni }, input, out, workers };
 }
 
 function progress(done: number, total: number, t0: number): string {
@@ -108,16 +119,39 @@ export async function runIntegrate(command: IntegrateCommand, log: (line: string
     const result = await IntegratedResultFile.create(out, prepared.table, prepared.poni, options);
     const tty = process.stderr.isTTY;
     const t0 = performance.now();
-    const intensity = new Float64Array(prepared.table.outputSize);
+    // frames are read here and integrated by threads: reading through h5wasm grows its memory, and a
+    // buffer detached that way makes this thread's typed-array loops half as fast from then on
+    const pool = await LocalWorkers.start(command.workers, options, prepared, { log });
     try {
-      for (let f = 0; f < total; f++) {
+      const written = new Map<number, Float64Array>();
+      let next = 0;
+      let failed: unknown = null;
+      let finished = () => {};
+      const done = ({ outcome, intensity }: Integrated) => {
+        written.set(outcome.frame, intensity!);
+        try {
+          for (let r = written.get(next); r; r = written.get(next)) {
+            written.delete(next);
+            result.append(next++, r);
+            if (tty && (next % 5 === 0 || next === total)) process.stderr.write(progress(next, total, t0));
+          }
+        } catch (e) {
+          failed = e;
+        }
+        if (next === total || failed) finished();
+      };
+      const allDone = new Promise<void>((resolve) => (finished = resolve));
+      for (let f = 0; f < total && !failed; f++) {
         const frame = asNumeric(shape.length === 3 ? dataset.slice([[f, f + 1], [], []]) : dataset.value, command.input);
-        prepared.integrator.integrate(frame, intensity);
-        result.append(f, intensity);
-        if (tty && (f % 5 === 0 || f === total - 1)) process.stderr.write(progress(f + 1, total, t0));
+        const m: ImageMessage = { kind: "image", series: 0, frame: f, shape: [cols, rows], type: elementType(frame), encoding: "<",
+          data: Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength) };
+        if (!(await pool.integrateWhenFree(m, done))) done(integrateImage(m, prepared, RECEIVER));
       }
+      if (total > 0) await allDone;
+      if (failed) throw failed;
       if (tty) process.stderr.write("\n");
     } finally {
+      await pool.stop();
       result.close();
     }
     log(`wrote ${total} integrated frame${total === 1 ? "" : "s"} to ${out}:/entry/integrated`);

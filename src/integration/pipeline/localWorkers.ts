@@ -17,6 +17,13 @@ interface Job { m: ImageMessage; done: (r: Integrated) => void }
 
 interface LocalWorker { id: number; thread: Worker; slot: Uint8Array; job: Job | null; ended: boolean }
 
+export interface LocalWorkersEvents {
+  /** a thread that failed, and why */
+  log: (line: string) => void;
+  /** a thread has its table */
+  ready?: (id: number, fromCache: boolean, setupSeconds: number) => void;
+}
+
 export class LocalWorkers {
   private readonly running = new Set<LocalWorker>();
   private readonly idle: LocalWorker[] = [];
@@ -25,11 +32,11 @@ export class LocalWorkers {
   private wakers: (() => void)[] = [];
   private stopping = false;
 
-  private constructor(private readonly prepared: PreparedIntegration, private readonly log: (line: string) => void) {}
+  private constructor(private readonly prepared: PreparedIntegration, private readonly events: LocalWorkersEvents) {}
 
   /** Starts `count` threads and settles when each has its table (or has failed, which is logged). */
-  static async start(count: number, options: IntegrationOptions, prepared: PreparedIntegration, log: (line: string) => void): Promise<LocalWorkers> {
-    const pool = new LocalWorkers(prepared, log);
+  static async start(count: number, options: IntegrationOptions, prepared: PreparedIntegration, events: LocalWorkersEvents): Promise<LocalWorkers> {
+    const pool = new LocalWorkers(prepared, events);
     const bytes = prepared.shape[0] * prepared.shape[1] * MAX_PIXEL_BYTES;
     await Promise.all(Array.from({ length: count }, (_, id) => pool.startOne(id, options, new SharedArrayBuffer(bytes))));
     return pool;
@@ -39,11 +46,28 @@ export class LocalWorkers {
     return this.running.size;
   }
 
-  /** Hands `m` to an idle thread, `done` called with its outcome; false when every thread is busy. */
-  tryIntegrate(m: ImageMessage, done: (r: Integrated) => void): boolean {
+  /** Hands `m` to an idle thread, `done` called with its outcome; the thread's id, or null when every thread is busy. */
+  tryIntegrate(m: ImageMessage, done: (r: Integrated) => void): number | null {
     const w = this.idle.pop();
-    if (!w) return false;
+    if (!w) return null;
     this.run(w, { m, done });
+    return w.id;
+  }
+
+  /** Stops thread `id` as a failing one stops: the frame it holds goes to another thread, or is integrated here. */
+  kill(id: number): void {
+    const w = [...this.running].find((r) => r.id === id);
+    if (!w) return;
+    this.lost(w, "stopped");
+    void w.thread.terminate();
+  }
+
+  /** Hands `m` to the next thread free, waiting for one; false when no thread is left. */
+  async integrateWhenFree(m: ImageMessage, done: (r: Integrated) => void): Promise<boolean> {
+    while (this.tryIntegrate(m, done) === null) {
+      if (!this.running.size) return false;
+      await this.whenIdle();
+    }
     return true;
   }
 
@@ -63,8 +87,9 @@ export class LocalWorkers {
     const w: LocalWorker = { id, thread, slot: new Uint8Array(slot), job: null, ended: false };
     return new Promise((ready) => {
       thread.on("message", (reply: ThreadReply) => {
+        if (w.ended) return; // its frame went elsewhere
         if (reply.kind === "ready") {
-          this.log(`worker ${id}: table ${reply.fromCache ? "loaded" : "built"} in ${reply.setupSeconds.toFixed(2)} s (a thread of the receiver)`);
+          this.events.ready?.(id, reply.fromCache, reply.setupSeconds);
           this.running.add(w);
           this.release(w);
           ready();
@@ -102,16 +127,19 @@ export class LocalWorkers {
     this.running.delete(w);
     const i = this.idle.indexOf(w);
     if (i >= 0) this.idle.splice(i, 1);
-    if (!this.stopping) this.log(`worker ${w.id} (a thread of the receiver) ended: ${why}`);
-    const job = w.job;
-    w.job = null;
-    if (job) {
-      const other = this.idle.pop();
-      if (other) this.run(other, job);
-      else if (this.running.size) this.orphans.push(job);
-      else job.done(integrateImage(job.m, this.prepared, RECEIVER));
+    // when the pool stops, the frames its threads still hold are dropped with it
+    if (!this.stopping) {
+      this.events.log(`worker ${w.id} (a thread) ended: ${why}`);
+      const job = w.job;
+      if (job) {
+        const other = this.idle.pop();
+        if (other) this.run(other, job);
+        else if (this.running.size) this.orphans.push(job);
+        else job.done(integrateImage(job.m, this.prepared, RECEIVER));
+      }
+      if (!this.running.size) for (let o = this.orphans.shift(); o; o = this.orphans.shift()) o.done(integrateImage(o.m, this.prepared, RECEIVER));
     }
-    if (!this.running.size) for (let o = this.orphans.shift(); o; o = this.orphans.shift()) o.done(integrateImage(o.m, this.prepared, RECEIVER));
+    w.job = null;
     this.wake();
   }
 

@@ -65,7 +65,9 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   await results.bind(p.resultsBind);
   const framesAddress = frames.lastEndpoint as string;
   const resultsAddress = results.lastEndpoint as string;
-  const local = await LocalWorkers.start(p.workers, options, prepared, log);
+  const local = await LocalWorkers.start(p.workers, options, prepared, {
+    log, ready: (id, fromCache, seconds) => log(`worker ${id}: table ${fromCache ? "loaded" : "built"} in ${seconds.toFixed(2)} s (a thread of the receiver)`),
+  });
   detector.connect(p.stream);
 
   const unacknowledged = new Map<string, { parts: Buffer[]; sentAt: number }>();
@@ -74,7 +76,14 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
   let stopping = false;
   // zeromq allows one send at a time on a socket: the receiver and the re-sending share this queue
   let sending: Promise<void> = Promise.resolve();
-  const send = (parts: Buffer[]): Promise<void> => (sending = sending.catch(() => {}).then(() => frames.send(parts)));
+  let sendsWaiting = 0;
+  const send = (parts: Buffer[]): Promise<void> => {
+    sendsWaiting++;
+    return (sending = sending.catch(() => {}).then(() => frames.send(parts)).finally(() => void sendsWaiting--));
+  };
+  // asking a socket whether it is writable reads its events, which takes the wake-up that a send
+  // waiting for room was due: that send then waits forever. So only ask when no send waits.
+  const canSend = () => sendsWaiting === 0 && frames.writable;
   const resend = async (olderThanMs: number) => {
     const now = Date.now();
     for (const u of unacknowledged.values()) {
@@ -97,14 +106,13 @@ export async function startPipeline(p: PipelineOptions, options: IntegrationOpti
       await collect({ series: m.series, frame: m.frame, skipped, badPixels: 0, worker: RECEIVER }, null);
       return;
     }
-    if (local.tryIntegrate(m, collectLater)) return;
-    if (frames.writable) {
+    if (local.tryIntegrate(m, collectLater) !== null) return;
+    if (canSend()) {
       unacknowledged.set(`${m.series}:${m.frame}`, { parts, sentAt: Date.now() });
       await send(parts);
       return;
     }
-    await local.whenIdle();
-    if (local.tryIntegrate(m, collectLater)) return;
+    if (await local.integrateWhenFree(m, collectLater)) return;
     // no local worker left, and the others' queues are full (or none is connected)
     const { outcome, intensity } = integrateImage(m, prepared, RECEIVER);
     byReceiver.set(m.series, (byReceiver.get(m.series) ?? 0) + 1);
