@@ -25,6 +25,13 @@ function execArgv(module: string): string[] {
 
 /** A batch goes out when it holds this many points or bytes, else on the next turn of the event loop. */
 const BATCH_POINTS = 256;
+/**
+ * Points wait this long to go out together. Sent at once, a point woke the
+ * child right at the point's end, where on two cores it took the CPU from the
+ * shell just as the next point was being set up: 0.70–0.81 ms of dead time a
+ * point with two recorders, against 0.31–0.40 ms when sent 5 ms later.
+ */
+const FLUSH_AFTER_MS = 5;
 const BATCH_BYTES = 1 << 20;
 
 export interface RecorderProcessOptions {
@@ -239,7 +246,7 @@ export class RecorderProcess {
     if (this.outbox.length >= BATCH_POINTS || this.outboxBytes >= BATCH_BYTES) this.flush();
     else if (!this.flushQueued) {
       this.flushQueued = true;
-      setImmediate(() => this.flush());
+      setTimeout(() => this.flush(), FLUSH_AFTER_MS);
     }
     this.setBusy();
   }
