@@ -17,7 +17,7 @@ import type { Figure } from "./scan.ts";
 import { SimulatedEiger } from "../src/detectors/eiger/SimulatedEiger.ts";
 import { formatPoni } from "../src/integration/poni.ts";
 import { namedDetector } from "../src/integration/detector.ts";
-import { PIPELINE_NODE_FLAGS } from "../src/integration/pipeline/pipeline.ts";
+import { PIPELINE_NODE_FLAGS } from "../src/integration/pipeline/nodeFlags.ts";
 import { freePort } from "../test/helpers/tango.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -11,7 +11,7 @@ import { ProcessRecorder, type ProcessRecorderOptions } from "../recorders/proce
 import { siblingModule } from "../util/layout.ts";
 import type { IntegrationChildOptions } from "./integrationChild.ts";
 import { INTEGRATED_PATH, integratedFileName } from "./names.ts";
-import { PIPELINE_NODE_FLAGS } from "./pipeline/pipeline.ts";
+import { PIPELINE_NODE_FLAGS } from "./pipeline/nodeFlags.ts";
 
 export class IntegrationRecorder extends ProcessRecorder {
   constructor(opts: ProcessRecorderOptions, readonly child: IntegrationChildOptions) {

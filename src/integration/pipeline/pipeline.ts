@@ -40,15 +40,6 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-/**
- * Node options for the pipeline's process and for worker processes. Each 18 MB
- * frame that zeromq hands over counts as external memory, so V8 collects every
- * few frames; its helper threads then compete with the integrating threads for
- * the cores. Collecting on each thread itself gave 68–76 frames/s end to end
- * against 62–67 on this 2-core machine, alternating runs.
- */
-export const PIPELINE_NODE_FLAGS = ["--single-threaded-gc"];
-
 export async function startPipeline(p: PipelineOptions, options: IntegrationOptions, log: (line: string) => void): Promise<RunningPipeline> {
   // built (and cached) here once, so the workers load it instead of each building it
   const prepared = await prepareIntegration(options);
