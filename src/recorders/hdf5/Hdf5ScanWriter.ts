@@ -18,7 +18,8 @@
  *     stats/<det>/          peak statistics (see writeStats), written with the footer
  *     suspensions/          start, end (seconds since the epoch), reason, point: one row per
  *                           time the scan waited with a point to take (beam lost, paused);
- *                           written with the footer, only when there were any
+ *                           only when there were any; each row is written (and flushed) as
+ *                           its wait begins, with end NaN until it ends
  *     <name>                external links the header announces (ScanHeader.links, e.g. xrf)
  *
  * Crash safety — readers need NEITHER SWMR mode NOR `h5clear` after a crash.
@@ -55,12 +56,12 @@ import path from "node:path";
 import h5wasm from "h5wasm/node";
 import type { File, Group } from "h5wasm/node";
 import { isDict, isLink, isNdArray, isTypedArray, type Value, type ValueDict } from "../../data/values.ts";
-import type { ScanFooter, ScanHeader, ScanPoint, Suspension } from "../messages.ts";
+import type { ScanFooter, ScanHeader, ScanPoint, ScanSuspension, Suspension } from "../messages.ts";
 import type { ScanStats } from "../../scans/stats.ts";
 import { GroupSink, linkTarget, type SinkContext } from "./columns.ts";
 import {
-  createDataset, createFixedStrings, createGroup, externalLink, flushFile, group, h5dtype, h5name, h5ready, longestBytes, setAttr,
-  softLink, writeStrings,
+  bytesOf, createDataset, createFixedStrings, createGroup, externalLink, flushFile, group, h5dtype, h5name, h5ready, longestBytes, resize,
+  setAttr, softLink, writeBytes, writeStrings,
 } from "./h5lib.ts";
 
 export interface Hdf5WriterOptions {
@@ -136,6 +137,8 @@ export class Hdf5ScanWriter {
   private sinceStatfs = 0;
   private sinceFlush = 0;
   private readonly inode: number;
+  /** as told by the scan's suspension messages */
+  private readonly suspensions: Suspension[] = [];
 
   private constructor(
     private readonly file: File,
@@ -213,6 +216,22 @@ export class Hdf5ScanWriter {
     else this.timer ??= setTimeout(() => this.timedFlush(), this.flushIntervalMs - age).unref();
   }
 
+  /**
+   * A suspension began (its end not yet known: NaN) or ended: entry/suspensions
+   * is brought up to date and the file flushed at once, so a scan that dies
+   * later still lists it.
+   */
+  suspension(s: ScanSuspension): void {
+    this.check("suspension");
+    if (s.status === "suspended") this.suspensions.push({ start: s.time, end: NaN, reason: s.reason, index: s.index });
+    else {
+      const open = this.suspensions.findLast((row) => Number.isNaN(row.end));
+      if (open) open.end = s.time;
+    }
+    writeSuspensions(this.entry, this.suspensions);
+    this.flush();
+  }
+
   /** Writes buffered rows and flushes HDF5's caches to the file. */
   flush(): void {
     this.check("flush");
@@ -258,6 +277,7 @@ export class Hdf5ScanWriter {
         createDataset(this.entry, "error", { data: footer.error ?? "(no message)" });
       writeDict(createGroup(group(this.entry, "snapshots"), "post_scan", "NXcollection"), footer.snapshot, path.dirname(this.fileName));
       if (footer.stats && Object.keys(footer.stats).length) writeStats(this.entry, footer.stats);
+      // the footer's list is the whole one (a suspension still open when the scan ended ends there)
       if (footer.suspensions?.length) writeSuspensions(this.entry, footer.suspensions);
       this.flush();
     } finally {
@@ -388,12 +408,22 @@ function writeStats(entry: Group, stats: ScanStats): void {
   }
 }
 
+/** entry/suspensions as `list`: growable columns, created on the first suspension, rewritten whole (a scan has few). */
 function writeSuspensions(entry: Group, list: Suspension[]): void {
-  const g = createGroup(entry, "suspensions", "NXcollection");
-  createDataset(g, "start", { data: Float64Array.from(list, (s) => s.start) });
-  createDataset(g, "end", { data: Float64Array.from(list, (s) => s.end) });
-  createDataset(g, "reason", { data: list.map((s) => s.reason) });
-  createDataset(g, "point", { data: Int32Array.from(list, (s) => s.index) });
+  const columns = { start: Float64Array.from(list, (s) => s.start), end: Float64Array.from(list, (s) => s.end), point: Int32Array.from(list, (s) => s.index) };
+  const fileId = entry.file_id;
+  const at = `${entry.path}/suspensions`;
+  if (!entry.keys().includes("suspensions")) {
+    const g = createGroup(entry, "suspensions", "NXcollection");
+    for (const [name, data] of Object.entries(columns)) createDataset(g, name, { data: data.subarray(0, 0), shape: [0], maxshape: [null], chunks: [64] });
+    createDataset(g, "reason", { data: [], dtype: "S", shape: [0], maxshape: [null], chunks: [64] });
+  }
+  for (const [name, data] of Object.entries(columns)) {
+    resize(fileId, `${at}/${name}`, [list.length]);
+    if (list.length) writeBytes(fileId, `${at}/${name}`, [0], [list.length], [bytesOf(data)]);
+  }
+  resize(fileId, `${at}/reason`, [list.length]);
+  if (list.length) writeStrings(fileId, `${at}/reason`, [0], list.map((s) => s.reason));
 }
 
 /** The original's layout: a scalar or string as a one-element 1-D dataset, None as the string "None", arrays as they are. */

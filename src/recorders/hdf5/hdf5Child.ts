@@ -1,6 +1,6 @@
 /** The HDF5 recorder's process: one Hdf5ScanWriter per scan. */
 import path from "node:path";
-import type { ScanFooter, ScanHeader, ScanPoint } from "../messages.ts";
+import type { ScanFooter, ScanHeader, ScanPoint, ScanSuspension } from "../messages.ts";
 import type { RecorderChild } from "../process/RecorderChild.ts";
 import { Hdf5ScanWriter, scanFilePath, type Hdf5WriterOptions } from "./Hdf5ScanWriter.ts";
 import { h5error, h5ready } from "./h5lib.ts";
@@ -38,6 +38,14 @@ class Hdf5Files implements RecorderChild {
       this.writer?.write(p);
     } catch (e) {
       throw explained(e, `writing point ${p.index} to ${this.writer?.fileName}`);
+    }
+  }
+
+  suspension(s: ScanSuspension): void {
+    try {
+      this.writer?.suspension(s);
+    } catch (e) {
+      throw explained(e, `writing the ${s.status} message to ${this.writer?.fileName}`);
     }
   }
 
