@@ -173,7 +173,7 @@ export abstract class SoftwareScan implements MacroInstance {
       data.dt = elapsed;
       this.peaks.add(i, data);
       const point: ScanPoint = { kind: "data", status: "running", scannr: this.scannr, index: i, data };
-      await abortable(Promise.all(recorders.map((r) => r.send(point))), signal);
+      await abortable(Promise.all(recorders.map((r) => r.send(point, signal))), signal);
       this.pointsDone = i + 1;
       if (i === 0) env.print(table.header(data));
       // time spent suspended or paused does not make the points ahead slower

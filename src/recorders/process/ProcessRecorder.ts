@@ -270,11 +270,13 @@ export abstract class ProcessRecorder extends Recorder {
         do {
           await proc.ackWhenBelow(Math.max(0, Math.floor(this.maxBacklogPoints / 2 - 1)), this.maxBacklogBytes / 2 - packed.bytes);
           if (this.state !== "running") return this.notRunning();
+          // stopped while it waited: the scan does not count this point, so it must not reach the file
+          if (signal?.aborted) return;
         } while (this.over(proc, packed, 0.5));
       }
+      // posted and settled in the same turn, so a stop cannot fall between the point reaching the
+      // recorder and the scan counting it (the scan's loop gives the event loop its turn after each point)
       proc.postPoint(packed);
-      // a scan with exposure 0 never lets the event loop run, and only the event loop sends what is queued
-      if (proc.congested) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -69,8 +69,6 @@ export class RecorderProcess {
   info: Record<string, string> = {};
   /** the child's one line for lsrec */
   status = "";
-  /** the channel holds unsent bytes: the shell's event loop must run to send them */
-  congested = false;
   /** points sent and not yet acknowledged, and their size */
   points = 0;
   bytes = 0;
@@ -265,7 +263,7 @@ export class RecorderProcess {
   flush(): void {
     this.flushQueued = false;
     if (!this.outbox.length) return;
-    this.congested = !this.post({ type: "batch", items: this.outbox });
+    this.post({ type: "batch", items: this.outbox });
     this.outbox = [];
     this.outboxBytes = 0;
   }
