@@ -86,6 +86,9 @@ export class SimulatedEiger extends SimulatedDetector {
     if (!this.patterns.length) this.patterns = ringFrames(this.geometry, this.rings, this.cycle);
     if (!this.socket) {
       const socket = new Push({ linger: 2000, sendTimeout: 10_000, sendHighWaterMark: 64 });
+      // watched before the bind: a receiver already waiting can connect the moment it is bound,
+      // and an accept the watch did not see would leave the stream thinking nobody listens
+      void this.watchPeers(socket);
       try {
         await socket.bind(this.address);
       } catch (e) {
@@ -93,7 +96,6 @@ export class SimulatedEiger extends SimulatedDetector {
         throw new Error(`${this.name}: cannot bind ${this.address}: ${(e as Error).message}`);
       }
       this.socket = socket;
-      void this.watchPeers(socket);
       // a receiver that was waiting reconnects within its reconnect interval: give it that long
       for (let waited = 0; this.peers === 0 && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     }
