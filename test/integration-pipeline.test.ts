@@ -17,49 +17,60 @@ import { formatPoni } from "../src/integration/poni.ts";
 import { namedDetector } from "../src/integration/detector.ts";
 import { DEFAULT_OPTIONS, prepareIntegration } from "../src/integration/setup.ts";
 import { SeriesCollector } from "../src/integration/pipeline/collector.ts";
-import { LocalWorkers, type Integrated } from "../src/integration/pipeline/localWorkers.ts";
+import { LocalWorkers } from "../src/integration/pipeline/localWorkers.ts";
 import type { ImageMessage } from "../src/integration/pipeline/image.ts";
-import { RECEIVER } from "../src/integration/pipeline/results.ts";
+import { RECEIVER, type Integrated } from "../src/integration/pipeline/results.ts";
 import { runNode, ROOT } from "./helpers/cli.ts";
 import { needsH5py, PY_PLAIN_VALUES, runPython } from "./helpers/system.ts";
 import { freePort } from "./helpers/tango.ts";
 
 const GEOMETRY = { distance: 0.2, poni1: 0.04, poni2: 0.04, rot1: 0, rot2: 0, rot3: 0, wavelength: 1e-10 };
 
+/** A child's output as it comes, and waits for a pattern in it that fail when the child ends first (or after 4 minutes). */
+function watch(child: ChildProcess, what: string) {
+  let err = "";
+  let out = "";
+  child.stderr?.on("data", (d) => (err += d));
+  child.stdout?.on("data", (d) => (out += d));
+  const waitFor = (text: () => string, re: RegExp) => new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out waiting for ${re}; log:\n${err}`)); }, 240_000);
+    const poll = setInterval(() => {
+      if (re.test(text())) { clearInterval(poll); clearTimeout(deadline); resolve(); }
+      if (child.exitCode !== null) { clearInterval(poll); clearTimeout(deadline); reject(new Error(`${what} ended: ${err}`)); }
+    }, 50);
+  });
+  return { err: () => err, out: () => out, waitFor };
+}
+
 interface Pipeline { child: ChildProcess; log: () => string; waitFor(re: RegExp): Promise<void>; addresses(): Promise<{ frames: string; results: string }> }
 
 function startPipeline(dir: string, stream: string, workers: number): Pipeline {
   const child = spawn(process.execPath, ["bin/contrast-integrate-workers.js", "--poni", join(dir, "g.poni"), "--stream", stream, "--workers", String(workers),
     "--dir", dir, "--bins", "200", "--cache", join(dir, "cache"), "--resend-after", "5"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let err = "";
-  let out = "";
-  child.stderr!.on("data", (d) => (err += d));
-  child.stdout!.on("data", (d) => (out += d));
-  const waitFor = (text: () => string, re: RegExp) => new Promise<void>((resolve, reject) => {
-    const deadline = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out waiting for ${re}; log:\n${err}`)); }, 240_000);
-    const poll = setInterval(() => {
-      if (re.test(text())) { clearInterval(poll); clearTimeout(deadline); resolve(); }
-      if (child.exitCode !== null) { clearInterval(poll); clearTimeout(deadline); reject(new Error(`the pipeline ended: ${err}`)); }
-    }, 50);
-  });
+  const output = watch(child, "the pipeline");
   return {
-    child, log: () => err,
-    waitFor: (re) => waitFor(() => err, re),
+    child, log: output.err,
+    waitFor: (re) => output.waitFor(output.err, re),
     // the pipeline prints the addresses workers on other machines connect to
     addresses: async () => {
-      await waitFor(() => out, /\n/);
-      return JSON.parse(out.split("\n")[0]) as { frames: string; results: string };
+      await output.waitFor(output.out, /\n/);
+      return JSON.parse(output.out().split("\n")[0]) as { frames: string; results: string };
     },
   };
 }
 
-/** A worker process joining a running pipeline at its addresses, as one on another machine would. */
-function joinWorker(dir: string, addresses: { frames: string; results: string }, id: number): { child: ChildProcess; log: () => string } {
+/** A worker process joining a running pipeline at its addresses, as one on another machine would; settles once it has its table. */
+async function joinWorker(dir: string, addresses: { frames: string; results: string }, id: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["bin/contrast-integrate-workers.js", "worker", "--frames", addresses.frames, "--results", addresses.results, "--id", String(id),
     "--poni", join(dir, "g.poni"), "--bins", "200", "--cache", join(dir, "cache")], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  child.stderr!.on("data", (d) => (err += d));
-  return { child, log: () => err };
+  const output = watch(child, "a worker");
+  try {
+    await output.waitFor(output.err, /table loaded/);
+  } catch (e) {
+    child.kill("SIGTERM");
+    throw e;
+  }
+  return child;
 }
 
 /** A pipeline for an Eiger 500k fed by a PUSH socket of the test's own, to send it any message. */
@@ -135,25 +146,19 @@ test("frames from the simulated Eiger are integrated in order by the local worke
 
 test("worker processes that joined at the pipeline's address integrate; one killed mid-scan loses no frame", { skip: needsH5py() }, async () => {
   const { dir, address, pipeline } = await eiger1mPipeline(0);
-  const joined = [0, 1].map(() => null as ReturnType<typeof joinWorker> | null);
+  const joined: ChildProcess[] = [];
   try {
     const addresses = await pipeline.addresses();
-    for (const id of [0, 1]) joined[id] = joinWorker(dir, addresses, id);
-    await Promise.all(joined.map((w) => new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (/table loaded/.test(w!.log())) { clearInterval(poll); resolve(); }
-        if (w!.child.exitCode !== null) { clearInterval(poll); reject(new Error(`a worker ended: ${w!.log()}`)); }
-      }, 50);
-    })));
-    const killed = new Promise<string | null>((resolve) => joined[0]!.child.once("exit", (_code, signal) => resolve(signal)));
-    await eiger1mScan(dir, address, pipeline, (i) => { if (i === 8) joined[0]!.child.kill("SIGKILL"); });
+    await Promise.all([0, 1].map(async (id) => joined.push(await joinWorker(dir, addresses, id))));
+    const killed = new Promise<string | null>((resolve) => joined[0].once("exit", (_code, signal) => resolve(signal)));
+    await eiger1mScan(dir, address, pipeline, (i) => { if (i === 8) joined[0].kill("SIGKILL"); });
     assert.equal(await killed, "SIGKILL");
     const byReceiver = Number(/series 5: 24 frames integrated \((\d+) by the receiver\)/.exec(pipeline.log())![1]);
     assert.ok(byReceiver < 24, "the joined workers integrated frames");
     await assertSameAsOffline(dir);
   } finally {
     pipeline.child.kill("SIGTERM");
-    for (const w of joined) w?.child.kill("SIGTERM");
+    for (const w of joined) w.kill("SIGTERM");
   }
 });
 

@@ -8,9 +8,9 @@ import { asNumeric, openDataset, splitDatasetSpec } from "./hdf5Input.ts";
 import { IntegratedResultFile } from "./resultFile.ts";
 import { DEFAULT_OPTIONS, prepareIntegration, type IntegrationOptions } from "./setup.ts";
 import { radialUnit, type RadialUnitName } from "./units.ts";
-import { LocalWorkers, type Integrated } from "./pipeline/localWorkers.ts";
+import { LocalWorkers } from "./pipeline/localWorkers.ts";
 import { elementType, integrateImage, type ImageMessage } from "./pipeline/image.ts";
-import { RECEIVER } from "./pipeline/results.ts";
+import { RECEIVER, type Integrated } from "./pipeline/results.ts";
 
 export const INTEGRATE_USAGE = `usage: contrast-integrate --poni FILE --input FILE.h5:/path [--mask FILE.h5:/path|FILE.npy]
          --bins N [--unit q_nm^-1|q_A^-1|2th_deg|r_mm] [--split bbox|none] [--radial-range LO HI]

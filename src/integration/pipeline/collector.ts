@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { IntegratedResultFile } from "../resultFile.ts";
 import { integratedFileName } from "../names.ts";
 import type { PreparedIntegration, IntegrationOptions } from "../setup.ts";
-import type { FrameOutcome } from "./results.ts";
+import type { FrameOutcome, Integrated } from "./results.ts";
 
 interface Series {
   file: Promise<IntegratedResultFile>;
   next: number;
-  waiting: Map<number, { outcome: FrameOutcome; intensity: Float64Array | null }>;
+  waiting: Map<number, Integrated>;
   /** frames received from the detector, known once the series has ended */
   total: number | null;
   integrated: number;

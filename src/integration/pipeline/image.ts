@@ -6,7 +6,7 @@
 import type { StreamMessage } from "../../detectors/eiger/streamV1.ts";
 import type { NumericArray } from "../npy.ts";
 import type { PreparedIntegration } from "../setup.ts";
-import type { FrameOutcome } from "./results.ts";
+import type { FrameOutcome, Integrated } from "./results.ts";
 
 /** The element types read, by their names in the stream's image header, with their arrays. */
 const ARRAYS = {
@@ -45,7 +45,7 @@ export function framePixels(type: string, memory: ArrayBufferLike, byteOffset: n
 }
 
 /** One image message integrated, or the reason it was skipped. */
-export function integrateImage(m: ImageMessage, prepared: PreparedIntegration, worker: number): { outcome: FrameOutcome; intensity: Float64Array | null } {
+export function integrateImage(m: ImageMessage, prepared: PreparedIntegration, worker: number): Integrated {
   const [rows, cols] = prepared.shape;
   const outcome: FrameOutcome = { series: m.series, frame: m.frame, skipped: imageProblem(m, prepared), badPixels: 0, worker };
   if (outcome.skipped) return { outcome, intensity: null };

@@ -9,10 +9,9 @@ import { siblingModule } from "../../util/layout.ts";
 import { startThread } from "../../util/threads.ts";
 import type { IntegrationOptions, PreparedIntegration } from "../setup.ts";
 import { integrateImage, MAX_PIXEL_BYTES, type ImageMessage } from "./image.ts";
-import { RECEIVER, type FrameOutcome } from "./results.ts";
+import { RECEIVER, type Integrated } from "./results.ts";
 import type { SlotFrame, ThreadData, ThreadReply } from "./workerThread.ts";
 
-export interface Integrated { outcome: FrameOutcome; intensity: Float64Array | null }
 interface Job { m: ImageMessage; done: (r: Integrated) => void }
 
 interface LocalWorker { id: number; thread: Worker; slot: Uint8Array; job: Job | null; ended: boolean }

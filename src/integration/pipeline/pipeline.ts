@@ -12,9 +12,9 @@ import { Pull, Push } from "zeromq";
 import { parseStreamMessage } from "../../detectors/eiger/streamV1.ts";
 import { prepareIntegration, type IntegrationOptions } from "../setup.ts";
 import { SeriesCollector } from "./collector.ts";
-import { decodeOutcome, RECEIVER, type FrameOutcome } from "./results.ts";
+import { decodeOutcome, RECEIVER, type FrameOutcome, type Integrated } from "./results.ts";
 import { imageProblem, integrateImage, type ImageMessage } from "./image.ts";
-import { LocalWorkers, type Integrated } from "./localWorkers.ts";
+import { LocalWorkers } from "./localWorkers.ts";
 
 export interface PipelineOptions {
   /** the detector's stream, e.g. tcp://127.0.0.1:9998 */

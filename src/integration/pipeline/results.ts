@@ -8,6 +8,9 @@ export interface FrameOutcome {
   worker: number;
 }
 
+/** A frame's outcome with its intensities (null when it was skipped), wherever it was integrated. */
+export interface Integrated { outcome: FrameOutcome; intensity: Float64Array | null }
+
 /** The worker number of frames the receiver integrated itself. */
 export const RECEIVER = -1;
 
@@ -16,7 +19,7 @@ export function encodeOutcome(outcome: FrameOutcome, intensity: Float64Array | n
   return intensity ? [head, Buffer.from(intensity.buffer, intensity.byteOffset, intensity.byteLength)] : [head];
 }
 
-export function decodeOutcome(parts: Buffer[]): { outcome: FrameOutcome; intensity: Float64Array | null } {
+export function decodeOutcome(parts: Buffer[]): Integrated {
   const outcome = JSON.parse(parts[0].toString()) as FrameOutcome;
   const blob = parts[1];
   const intensity = blob ? new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)) : null;
